@@ -35,8 +35,9 @@ def need_tool(name: str, *, install_hint: str, path: str | None = None) -> str:
 
 
 @pytest.fixture(scope="session")
-def suite_dir() -> Path:
-    return SUITE_DIR
+def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite as ``uses: hoopstat-haus/hoopstat-factory/...`` sees it: git-visible files only."""
+    return act.export_suite(SUITE_DIR, tmp_path_factory.mktemp("suite") / "hoopstat-factory")
 
 
 @pytest.fixture(scope="session")

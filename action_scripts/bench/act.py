@@ -73,6 +73,27 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def export_suite(source: Path, dest: Path) -> Path:
+    """Copy the suite's git-visible files (tracked, or untracked but not ignored) to ``dest``.
+
+    act reads a ``--local-repository`` directory whole on every action step; pointing it at a
+    checkout with a virtualenv inside costs seconds per step, and ignored files are not part of
+    what a user would get from ``uses:`` anyway.
+    """
+    listed = subprocess.run(
+        ["git", "-C", str(source), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        check=True, capture_output=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        src = source / name
+        if not src.is_file():
+            continue  # deleted in the working tree
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+    return dest
+
+
 def run_act(
     repo: Path,
     *,

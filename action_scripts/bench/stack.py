@@ -81,7 +81,7 @@ def start_service(name: str, argv: list[str], *, log_dir: Path, timeout: float =
 
 @dataclass
 class Bench:
-    """moto + OIDC issuer, started on free loopback ports."""
+    """moto + OIDC issuer + the fake GitHub API, started on free loopback ports."""
 
     workdir: Path
     region: str = BENCH_REGION
@@ -100,6 +100,9 @@ class Bench:
                 [python, "-m", "action_scripts.bench.moto_server",
                  "--jwks", f"{GITHUB_ISSUER}={issuer.info['jwks_url']}"],
                 log_dir=logs,
+            )
+            self.services["fake-github"] = start_service(
+                "fake-github", [python, "-m", "action_scripts.bench.fake_github"], log_dir=logs
             )
         except BenchError:
             self.stop()
@@ -124,6 +127,18 @@ class Bench:
     @property
     def issuer_url(self) -> str:
         return str(self.services["oidc-issuer"].info["url"])
+
+    @property
+    def github_api_url(self) -> str:
+        """URL of the FAKE GitHub REST API (see :mod:`action_scripts.bench.fake_github`)."""
+        return str(self.services["fake-github"].info["url"])
+
+    @property
+    def github_token(self) -> str:
+        return str(self.services["fake-github"].info["token"])
+
+    def github_env(self) -> dict[str, str]:
+        return {"GITHUB_API_URL": self.github_api_url}
 
     def aws_env(self) -> dict[str, str]:
         """What a step needs to reach the bench's AWS (no credentials: those come from login)."""
