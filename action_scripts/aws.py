@@ -85,7 +85,9 @@ def client(
 ) -> Any:
     """A boto3 client with the suite's retry mode and user agent."""
     config = client_config(max_attempts=max_attempts, unsigned=unsigned)
-    return session(region=region, credentials=credentials).client(service, config=config)
+    # Typed as Any: boto3-stubs types clients per literal service name, callers narrow if useful.
+    made: Any = session(region=region, credentials=credentials)
+    return made.client(service, config=config)
 
 
 def error_code(exc: BaseException) -> str:

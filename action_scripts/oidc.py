@@ -85,8 +85,17 @@ def decode_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-SHOWN_CLAIMS = ("sub", "aud", "iss", "repository", "ref", "environment", "event_name",
-                "job_workflow_ref", "workflow_ref")
+SHOWN_CLAIMS = (
+    "sub",
+    "aud",
+    "iss",
+    "repository",
+    "ref",
+    "environment",
+    "event_name",
+    "job_workflow_ref",
+    "workflow_ref",
+)
 
 
 def claims_table(claims: dict[str, Any]) -> str:
@@ -104,7 +113,9 @@ def trust_condition(claims: dict[str, Any], *, audience: str) -> dict[str, Any]:
     host = host.removeprefix("http://").rstrip("/")
     return {
         "StringEquals": {f"{host}:aud": audience},
-        "StringLike": {f"{host}:sub": str(claims.get("sub", "repo:OWNER/REPO:ref:refs/heads/main"))},
+        "StringLike": {
+            f"{host}:sub": str(claims.get("sub", "repo:OWNER/REPO:ref:refs/heads/main"))
+        },
     }
 
 

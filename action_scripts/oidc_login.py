@@ -48,11 +48,15 @@ def read_inputs(environ: dict[str, str]) -> LoginInputs:
         "aws-region", validate.REGION, expected=validate.REGION_EXPECTED, required=True
     )
     audience = inputs.matching(
-        "audience", validate.AUDIENCE, expected=validate.AUDIENCE_EXPECTED,
+        "audience",
+        validate.AUDIENCE,
+        expected=validate.AUDIENCE_EXPECTED,
         default="sts.amazonaws.com",
     )
     session_name = inputs.matching(
-        "role-session-name", validate.SESSION_NAME, expected=validate.SESSION_NAME_EXPECTED,
+        "role-session-name",
+        validate.SESSION_NAME,
+        expected=validate.SESSION_NAME_EXPECTED,
         default=default_session_name(environ),
     )
     duration = inputs.integer("role-duration-seconds", default=3600, minimum=900, maximum=43200)
@@ -60,7 +64,8 @@ def read_inputs(environ: dict[str, str]) -> LoginInputs:
     bad = [a for a in accounts if not validate.ACCOUNT_ID.fullmatch(a)]
     if bad:
         inputs.problem(
-            "allowed-account-ids", f"{', '.join(repr(b) for b in bad)} are not account IDs.",
+            "allowed-account-ids",
+            f"{', '.join(repr(b) for b in bad)} are not account IDs.",
             validate.ACCOUNT_ID_EXPECTED,
         )
     mask_account = inputs.boolean("mask-aws-account-id", default=False)
@@ -151,7 +156,9 @@ def assume_role(inputs: LoginInputs, token: str) -> dict[str, Any]:
 
     try:
         return retry(
-            call, attempts=inputs.max_attempts, is_transient=aws.is_transient,
+            call,
+            attempts=inputs.max_attempts,
+            is_transient=aws.is_transient,
             what="AssumeRoleWithWebIdentity",
         )
     except botocore.exceptions.ClientError as exc:
@@ -194,7 +201,9 @@ def verify(inputs: LoginInputs, credentials: dict[str, str]) -> dict[str, Any]:
     sts = aws.client("sts", region=inputs.region, credentials=credentials)
     try:
         identity: dict[str, Any] = retry(
-            sts.get_caller_identity, attempts=inputs.max_attempts, is_transient=aws.is_transient,
+            sts.get_caller_identity,
+            attempts=inputs.max_attempts,
+            is_transient=aws.is_transient,
             what="GetCallerIdentity",
         )
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
@@ -237,8 +246,10 @@ def login(environ: dict[str, str]) -> None:
     runner.set_output("authenticated-arn", str(identity["Arn"]))
     runner.set_output("aws-expiration", expires)
 
-    shown_arn = str(identity["Arn"]).replace(account, "***") if inputs.mask_account_id else str(
-        identity["Arn"]
+    shown_arn = (
+        str(identity["Arn"]).replace(account, "***")
+        if inputs.mask_account_id
+        else str(identity["Arn"])
     )
     runner.info(f"Authenticated as {shown_arn} in {inputs.region}; credentials expire {expires}.")
     runner.summary(

@@ -33,3 +33,32 @@ def sanitize_session_name(raw: str, *, suffix: str = "") -> str:
     name = (clean[:room] if room > 0 else "") + tail
     name = name[:64]
     return name if len(name) >= 2 else "GitHubActions"
+
+
+# Lambda function by name or full ARN (unqualified: deploys choose versions and aliases themselves).
+LAMBDA_FUNCTION = re.compile(
+    r"(?:arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}"
+)
+LAMBDA_FUNCTION_EXPECTED = (
+    "a Lambda function name (1-64 of letters, digits, `-`, `_`) or its unqualified ARN "
+    "`arn:aws:lambda:us-east-1:123456789012:function:my-app`"
+)
+
+# Alias names may not be all digits (those are versions) and `$LATEST` is reserved.
+LAMBDA_ALIAS = re.compile(r"(?!\d+$)[A-Za-z0-9_-]{1,128}")
+LAMBDA_ALIAS_EXPECTED = "an alias name (letters, digits, `-`, `_`; not all digits), e.g. `live`"
+
+GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+
+
+# ECR repository names: lowercase path components separated by `/`, 2-256 characters.
+ECR_REPOSITORY = re.compile(
+    r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+)
+ECR_REPOSITORY_EXPECTED = "an ECR repository name such as `hoopstat/api` (lowercase, `/._-`)"
+
+# Image tags as a registry reference accepts them (ECR allows these and more; docker does not).
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+IMAGE_TAG_EXPECTED = (
+    "tags of up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
+)

@@ -16,7 +16,9 @@ if ! "$base_python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev
 fi
 
 key="$(cd "$suite_root" && find pyproject.toml action_scripts -type f -name '*.py' -o -type f -name '*.toml' -o -type f -name '*.j2' -o -type f -name '*.json' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
-venv_root="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/hoopstat-factory"
+# HOOPSTAT_FACTORY_VENV_ROOT lets a self-hosted runner keep the venv across jobs (the key still
+# changes with the suite's content); by default it lives and dies with the job's RUNNER_TEMP.
+venv_root="${HOOPSTAT_FACTORY_VENV_ROOT:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}/hoopstat-factory}"
 venv="${venv_root}/venv-${key}"
 
 if [ ! -f "${venv}/.ready" ]; then

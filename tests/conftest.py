@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,14 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
 WorkflowRunner = Callable[..., act.ActResult]
 
 
+@pytest.fixture(scope="session")
+def act_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One act cache for the session, so workflow jobs reuse the suite's venv (warm setup)."""
+    return tmp_path_factory.mktemp("act-cache")
+
+
 @pytest.fixture
-def run_workflow(bench: Bench, tmp_path: Path, suite_dir: Path) -> WorkflowRunner:
+def run_workflow(bench: Bench, tmp_path: Path, suite_dir: Path, act_cache: Path) -> WorkflowRunner:
     """Run a workflow text through act in a fresh app repo, against the bench.
 
     Keyword args: ``files`` (extra repo files), ``event_name``, ``event`` (``ref`` defaults to
@@ -85,9 +91,17 @@ def run_workflow(bench: Bench, tmp_path: Path, suite_dir: Path) -> WorkflowRunne
             target.write_text(text)
         act.commit_all(repo, "test")
         event = {"ref": "refs/heads/main", **(event or {})}
-        ctx = {"repository": repository, "ref": event["ref"], "event_name": event_name,
-               **(oidc or {})}
-        step_env = {**bench.aws_env(), "HOOPSTAT_FACTORY_RETRY_BASE_SECONDS": "0.01"}
+        ctx = {
+            "repository": repository,
+            "ref": event["ref"],
+            "event_name": event_name,
+            **(oidc or {}),
+        }
+        step_env = {
+            **bench.aws_env(),
+            "HOOPSTAT_FACTORY_RETRY_BASE_SECONDS": "0.01",
+            "HOOPSTAT_FACTORY_VENV_ROOT": str(act_cache / "venvs"),
+        }
         if use_oidc:
             step_env.update(bench.oidc_env(ctx))
         step_env.update(env or {})
@@ -95,8 +109,16 @@ def run_workflow(bench: Bench, tmp_path: Path, suite_dir: Path) -> WorkflowRunne
         runs.mkdir(exist_ok=True)
         workdir = runs / str(len(list(runs.iterdir())))
         result = act.run_act(
-            repo, event_name=event_name, event=event, suite_dir=suite_dir,
-            env=step_env, variables=variables, inputs=inputs, secrets=secrets, workdir=workdir,
+            repo,
+            event_name=event_name,
+            event=event,
+            suite_dir=suite_dir,
+            env=step_env,
+            variables=variables,
+            inputs=inputs,
+            secrets=secrets,
+            workdir=workdir,
+            cache_dir=act_cache,
         )
         (workdir / "act.log").write_text(result.log)
         return result

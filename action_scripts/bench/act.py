@@ -50,8 +50,13 @@ class ActResult:
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@localhost",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@localhost",
+    }
     done = subprocess.run(
         ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
     )
@@ -80,10 +85,24 @@ def export_suite(source: Path, dest: Path) -> Path:
     checkout with a virtualenv inside costs seconds per step, and ignored files are not part of
     what a user would get from ``uses:`` anyway.
     """
-    listed = subprocess.run(
-        ["git", "-C", str(source), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        check=True, capture_output=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(source),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         src = source / name
         if not src.is_file():
@@ -107,37 +126,68 @@ def run_act(
     inputs: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
     workdir: Path,
+    cache_dir: Path | None = None,
     timeout: float = 600,
 ) -> ActResult:
-    """Run ``act EVENT`` in ``repo`` and return its exit code and full log."""
+    """Run ``act EVENT`` in ``repo`` and return its exit code and full log.
+
+    ``cache_dir`` shared between runs lets jobs reuse the suite's venv under RUNNER_TEMP, the
+    way later steps of one job do on a real runner; by default each run starts cold.
+    """
     if "ref" not in event:
         raise ValueError("act events need a 'ref' (github.ref is otherwise empty)")
     workdir.mkdir(parents=True, exist_ok=True)
     event_path = workdir / "event.json"
     event_path.write_text(json.dumps(event))
-    argv = [act_binary(), event_name, "-e", str(event_path),
-            "--action-offline-mode", "--no-cache-server",
-            "--action-cache-path", str(workdir / "act-cache"),
-            "--local-repository", f"{SUITE}@{suite_ref}={suite_dir}"]
+    argv = [
+        act_binary(),
+        event_name,
+        "-e",
+        str(event_path),
+        "--action-offline-mode",
+        "--no-cache-server",
+        "--action-cache-path",
+        str(cache_dir or workdir / "act-cache"),
+        "--local-repository",
+        f"{SUITE}@{suite_ref}={suite_dir}",
+    ]
     for label in RUNNER_LABELS:
         argv += ["-P", f"{label}=-self-hosted"]
     if workflow:
         argv += ["-W", workflow]
-    for flag, values in (("--env", env), ("--var", variables), ("--input", inputs),
-                         ("-s", secrets)):
+    for flag, values in (
+        ("--env", env),
+        ("--var", variables),
+        ("--input", inputs),
+        ("-s", secrets),
+    ):
         for key, value in (values or {}).items():
             argv += [flag, f"{key}={value}"]
     # Host mode leaks the caller's environment into steps: hand act a clean one, so a step sees
     # only what the workflow and --env give it (and never this process's AWS keys).
-    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
-            "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PIP_CACHE_DIR", "SSL_CERT_FILE")
+    keep = (
+        "PATH",
+        "LANG",
+        "LC_ALL",
+        "TMPDIR",
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "PIP_CONFIG_FILE",
+        "PIP_CACHE_DIR",
+        "SSL_CERT_FILE",
+    )
     act_env = {k: os.environ[k] for k in keep if k in os.environ}
+    # Steps' `python3` is the bench's interpreter (it has boto3 for checking steps); the
+    # actions still build their own venv from it, as they would from a runner's python3.
+    act_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), act_env.get("PATH", "")])
     act_env["HOME"] = str(workdir / "home")
     (workdir / "home").mkdir(exist_ok=True)
     act_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     started = time.monotonic()
     done = subprocess.run(
-        argv, cwd=repo, capture_output=True, text=True, timeout=timeout, env=act_env
+        argv, cwd=repo, capture_output=True, text=True, timeout=timeout, env=act_env, check=False
     )
-    return ActResult(done.returncode, done.stdout + done.stderr, time.monotonic() - started,
-                     event_path)
+    return ActResult(
+        done.returncode, done.stdout + done.stderr, time.monotonic() - started, event_path
+    )

@@ -53,18 +53,27 @@ class State:
     def repo(self, repo: str) -> dict[str, Any]:
         owner, name = repo.split("/")
         return {
-            "id": abs(hash(repo)) % 10**8, "name": name, "full_name": repo,
+            "id": abs(hash(repo)) % 10**8,
+            "name": name,
+            "full_name": repo,
             "owner": {"login": owner, "id": 1, "type": "Organization"},
-            "url": self.repo_url(repo), "html_url": f"https://github.com/{repo}",
-            "private": True, "default_branch": "main",
+            "url": self.repo_url(repo),
+            "html_url": f"https://github.com/{repo}",
+            "private": True,
+            "default_branch": "main",
         }
 
     def issue(self, repo: str, number: int) -> dict[str, Any]:
         url = f"{self.repo_url(repo)}/issues/{number}"
         return {
-            "id": number, "number": number, "url": url,
-            "comments_url": f"{url}/comments", "html_url": f"https://github.com/{repo}/issues/{number}",
-            "title": f"Issue {number}", "state": "open", "user": {"login": "bench-user", "id": 2},
+            "id": number,
+            "number": number,
+            "url": url,
+            "comments_url": f"{url}/comments",
+            "html_url": f"https://github.com/{repo}/issues/{number}",
+            "title": f"Issue {number}",
+            "state": "open",
+            "user": {"login": "bench-user", "id": 2},
         }
 
     def pull(self, repo: str, number: int) -> dict[str, Any] | None:
@@ -73,13 +82,17 @@ class State:
             return None
         url = f"{self.repo_url(repo)}/pulls/{number}"
         return {
-            "id": number, "number": number, "url": url,
+            "id": number,
+            "number": number,
+            "url": url,
             "issue_url": f"{self.repo_url(repo)}/issues/{number}",
-            "html_url": f"https://github.com/{repo}/pull/{number}", "state": seeded["state"],
+            "html_url": f"https://github.com/{repo}/pull/{number}",
+            "state": seeded["state"],
             "title": seeded.get("title", f"PR {number}"),
             "head": {"sha": seeded["head_sha"], "ref": seeded.get("head_ref", "feature")},
             "base": {"ref": seeded.get("base_ref", "main"), "sha": "0" * 40},
-            "merge_commit_sha": seeded.get("merge_commit_sha"), "merged": seeded["state"] == "closed",
+            "merge_commit_sha": seeded.get("merge_commit_sha"),
+            "merged": seeded["state"] == "closed",
             "user": {"login": "bench-user", "id": 2},
         }
 
@@ -87,16 +100,22 @@ class State:
         cid = next(self.ids)
         url = f"{self.repo_url(repo)}/issues/comments/{cid}"
         return {
-            "id": cid, "url": url, "html_url": f"https://github.com/{repo}#issuecomment-{cid}",
-            "body": body, "user": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
-            "created_at": _now(), "updated_at": _now(),
+            "id": cid,
+            "url": url,
+            "html_url": f"https://github.com/{repo}#issuecomment-{cid}",
+            "body": body,
+            "user": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
+            "created_at": _now(),
+            "updated_at": _now(),
         }
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "deployments": self.deployments,
             "statuses": {str(k): v for k, v in self.statuses.items()},
-            "comments": {r: {str(n): c for n, c in per.items()} for r, per in self.comments.items()},
+            "comments": {
+                r: {str(n): c for n, c in per.items()} for r, per in self.comments.items()
+            },
             "pulls": {r: {str(n): p for n, p in per.items()} for r, per in self.pulls.items()},
         }
 
@@ -111,11 +130,11 @@ class FakeGitHub:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.state = State(self.url)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:  # noqa: C901 - one router
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _send(self, status: int, body: Any) -> None:
@@ -150,12 +169,13 @@ class FakeGitHub:
                 with state.lock:
                     self._dispatch(method, path, state)
 
-            def _dispatch(self, method: str, path: str, state: State) -> None:  # noqa: PLR0911
+            def _dispatch(self, method: str, path: str, state: State) -> None:
                 if path == "/_fake/pulls" and method == "POST":
                     body = self._body()
                     repo, number = str(body["repo"]), int(body["number"])
                     state.pulls.setdefault(repo, {})[number] = {
-                        "state": body.get("state", "open"), "head_sha": body.get("head_sha", "0" * 40),
+                        "state": body.get("state", "open"),
+                        "head_sha": body.get("head_sha", "0" * 40),
                         "merge_commit_sha": body.get("merge_commit_sha"),
                         "head_ref": body.get("head_ref", "feature"),
                         "base_ref": body.get("base_ref", "main"),
@@ -172,8 +192,11 @@ class FakeGitHub:
                         did = next(state.ids)
                         url = f"{state.repo_url(repo)}/deployments/{did}"
                         record = {
-                            "id": did, "url": url, "statuses_url": f"{url}/statuses",
-                            "ref": body.get("ref", "main"), "sha": body.get("ref", ""),
+                            "id": did,
+                            "url": url,
+                            "statuses_url": f"{url}/statuses",
+                            "ref": body.get("ref", "main"),
+                            "sha": body.get("ref", ""),
                             "task": body.get("task", "deploy"),
                             "environment": body.get("environment", "production"),
                             "description": body.get("description"),
@@ -181,7 +204,8 @@ class FakeGitHub:
                             "transient_environment": body.get("transient_environment", False),
                             "production_environment": body.get("production_environment", True),
                             "creator": {"login": "github-actions[bot]", "id": 41898282},
-                            "created_at": _now(), "updated_at": _now(),
+                            "created_at": _now(),
+                            "updated_at": _now(),
                         }
                         state.deployments.setdefault(repo, []).append(record)
                         self._send(201, record)
@@ -189,9 +213,12 @@ class FakeGitHub:
                         self._send(200, list(reversed(state.deployments.get(repo, []))))
                     return
                 if m := re.fullmatch(REPO + r"/deployments/(?P<id>\d+)", path):
-                    found = [d for d in state.deployments.get(m["repo"], [])
-                             if d["id"] == int(m["id"])]
-                    self._send(200 if found else 404, found[0] if found else {"message": "Not Found"})
+                    found = [
+                        d for d in state.deployments.get(m["repo"], []) if d["id"] == int(m["id"])
+                    ]
+                    self._send(
+                        200 if found else 404, found[0] if found else {"message": "Not Found"}
+                    )
                     return
                 if m := re.fullmatch(REPO + r"/deployments/(?P<id>\d+)/statuses", path):
                     did = int(m["id"])
@@ -199,12 +226,16 @@ class FakeGitHub:
                         body = self._body()
                         sid = next(state.ids)
                         status = {
-                            "id": sid, "url": f"{state.repo_url(m['repo'])}/deployments/{did}/statuses/{sid}",
-                            "state": body.get("state"), "description": body.get("description"),
+                            "id": sid,
+                            "url": f"{state.repo_url(m['repo'])}/deployments/{did}/statuses/{sid}",
+                            "state": body.get("state"),
+                            "description": body.get("description"),
                             "environment": body.get("environment"),
                             "environment_url": body.get("environment_url"),
-                            "log_url": body.get("log_url"), "target_url": body.get("target_url"),
-                            "created_at": _now(), "updated_at": _now(),
+                            "log_url": body.get("log_url"),
+                            "target_url": body.get("target_url"),
+                            "created_at": _now(),
+                            "updated_at": _now(),
                             "creator": {"login": "github-actions[bot]", "id": 41898282},
                         }
                         state.statuses.setdefault(did, []).append(status)
@@ -218,11 +249,13 @@ class FakeGitHub:
                 if m := re.fullmatch(REPO + r"/issues/(?P<n>\d+)/comments", path):
                     per = state.comments.setdefault(m["repo"], {}).setdefault(int(m["n"]), [])
                     if method == "POST":
-                        body = str(self._body().get("body", ""))
-                        if len(body) > COMMENT_LIMIT:
-                            self._send(422, {"message": "Body is too long (maximum is 65536 characters)"})
+                        text = str(self._body().get("body", ""))
+                        if len(text) > COMMENT_LIMIT:
+                            self._send(
+                                422, {"message": "Body is too long (maximum is 65536 characters)"}
+                            )
                             return
-                        comment = state.comment(m["repo"], body)
+                        comment = state.comment(m["repo"], text)
                         comment["issue_url"] = f"{state.repo_url(m['repo'])}/issues/{m['n']}"
                         per.append(comment)
                         self._send(201, comment)
@@ -236,11 +269,11 @@ class FakeGitHub:
                             if comment["id"] != cid:
                                 continue
                             if method == "PATCH":
-                                body = str(self._body().get("body", ""))
-                                if len(body) > COMMENT_LIMIT:
+                                text = str(self._body().get("body", ""))
+                                if len(text) > COMMENT_LIMIT:
                                     self._send(422, {"message": "Body is too long"})
                                     return
-                                comment["body"] = body
+                                comment["body"] = text
                                 comment["updated_at"] = _now()
                             elif method == "DELETE":
                                 del per[index]
@@ -255,16 +288,27 @@ class FakeGitHub:
                     self._send(200 if pull else 404, pull or {"message": "Not Found"})
                     return
                 if m := re.fullmatch(REPO + r"/commits/(?P<sha>[0-9a-f]{7,40})", path):
-                    self._send(200, {"sha": m["sha"], "url": f"{state.repo_url(m['repo'])}/commits/{m['sha']}",
-                                     "commit": {"message": ""}})
+                    self._send(
+                        200,
+                        {
+                            "sha": m["sha"],
+                            "url": f"{state.repo_url(m['repo'])}/commits/{m['sha']}",
+                            "commit": {"message": ""},
+                        },
+                    )
                     return
                 if m := re.fullmatch(REPO + r"/commits/(?P<sha>[0-9a-f]{7,40})/pulls", path):
                     repo = m["repo"]
-                    hits = [state.pull(repo, n) for n, p in state.pulls.get(repo, {}).items()
-                            if m["sha"] in {p["head_sha"], p.get("merge_commit_sha")}]
+                    hits = [
+                        state.pull(repo, n)
+                        for n, p in state.pulls.get(repo, {}).items()
+                        if m["sha"] in {p["head_sha"], p.get("merge_commit_sha")}
+                    ]
                     self._send(200, [h for h in hits if h])
                     return
-                self._send(404, {"message": f"Not Found (fake GitHub does not serve {method} {path})"})
+                self._send(
+                    404, {"message": f"Not Found (fake GitHub does not serve {method} {path})"}
+                )
 
             def do_GET(self) -> None:
                 self._route("GET")
@@ -287,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=None)
     args = parser.parse_args(argv)
     fake = FakeGitHub(port=args.port, token=args.token)
-    print(json.dumps({"url": fake.url, "token": fake.token}), flush=True)  # noqa: T201
+    print(json.dumps({"url": fake.url, "token": fake.token}), flush=True)
     try:
         fake.server.serve_forever()
     except KeyboardInterrupt:

@@ -34,7 +34,7 @@ def _jwks_for(issuer: str, sources: dict[str, str]) -> dict[str, Any] | None:
     if url is None:
         return None
     if url not in _jwks_cache:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - bench-local URL
+        with urllib.request.urlopen(url, timeout=5) as response:
             _jwks_cache[url] = json.loads(response.read())
     return _jwks_cache[url]
 
@@ -76,7 +76,9 @@ def enforce_web_identity(
     role_name = parts[5].split("/")[-1]
     role = next((r for r in iam.roles.values() if r.name == role_name), None)
     if role is None:
-        raise trust.Denied("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+        raise trust.Denied(
+            "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+        )
     trust.evaluate(role.assume_role_policy_document, provider_arn, host, claims)
     maximum = int(role.max_session_duration or 3600)
     if duration > maximum:
@@ -122,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument(
-        "--jwks", action="append", default=[], metavar="ISSUER=URL",
+        "--jwks",
+        action="append",
+        default=[],
+        metavar="ISSUER=URL",
         help="trust tokens from ISSUER signed by a key at URL (repeatable)",
     )
     args = parser.parse_args(argv)
@@ -135,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
-    print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}"}), flush=True)  # noqa: T201
+    print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}"}), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

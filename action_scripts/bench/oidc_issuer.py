@@ -33,7 +33,7 @@ def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None)
     """The claims GitHub puts in a job's token, derived from the run context like GitHub does."""
     issued = int(time.time()) if now is None else now
     repository = str(ctx.get("repository", "hoopstat-haus/demo-app"))
-    owner = repository.split("/")[0]
+    owner = repository.split("/", maxsplit=1)[0]
     ref = str(ctx.get("ref", "refs/heads/main"))
     event = str(ctx.get("event_name", "push"))
     environment = ctx.get("environment")
@@ -103,7 +103,7 @@ class Issuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib API
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _json(self, status: int, body: dict[str, Any]) -> None:
@@ -118,12 +118,15 @@ class Issuer:
                 parsed = urllib.parse.urlparse(self.path)
                 query = urllib.parse.parse_qs(parsed.query)
                 if parsed.path == "/.well-known/openid-configuration":
-                    self._json(200, {
-                        "issuer": GITHUB_ISSUER,
-                        "jwks_uri": f"{issuer.url}/.well-known/jwks",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                        "subject_types_supported": ["public", "pairwise"],
-                    })
+                    self._json(
+                        200,
+                        {
+                            "issuer": GITHUB_ISSUER,
+                            "jwks_uri": f"{issuer.url}/.well-known/jwks",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                            "subject_types_supported": ["public", "pairwise"],
+                        },
+                    )
                 elif parsed.path == "/.well-known/jwks":
                     self._json(200, issuer.jwks())
                 elif parsed.path == "/_apis/token":
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "jwks_url": f"{issuer.url}/.well-known/jwks",
         "request_token": issuer.request_token,
     }
-    print(json.dumps(ready), flush=True)  # noqa: T201 - the parent reads this line
+    print(json.dumps(ready), flush=True)
     try:
         issuer.serve_forever()
     except KeyboardInterrupt:

@@ -61,7 +61,11 @@ def start_service(name: str, argv: list[str], *, log_dir: Path, timeout: float =
     log_path = log_dir / f"{name}.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        start_new_session=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
@@ -97,8 +101,13 @@ class Bench:
         try:
             self.services["moto"] = start_service(
                 "moto",
-                [python, "-m", "action_scripts.bench.moto_server",
-                 "--jwks", f"{GITHUB_ISSUER}={issuer.info['jwks_url']}"],
+                [
+                    python,
+                    "-m",
+                    "action_scripts.bench.moto_server",
+                    "--jwks",
+                    f"{GITHUB_ISSUER}={issuer.info['jwks_url']}",
+                ],
                 log_dir=logs,
             )
             self.services["fake-github"] = start_service(
@@ -150,22 +159,28 @@ class Bench:
     def admin_env(self) -> dict[str, str]:
         """Administrator access to the bench's AWS, for seeding and checking; never for actions."""
         return {
-            **self.aws_env(), **ADMIN_CREDENTIALS,
-            "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+            **self.aws_env(),
+            **ADMIN_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
         }
 
     def admin_client(self, service: str) -> Any:
-        return boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+        made: Any = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
             region_name=self.region,
-        ).client(service, endpoint_url=self.moto_url, config=Config(retries={"max_attempts": 2}))
+        )
+        return made.client(
+            service, endpoint_url=self.moto_url, config=Config(retries={"max_attempts": 2})
+        )
 
     def oidc_env(self, ctx: dict[str, Any]) -> dict[str, str]:
         """The runner's token-request variables for a job with the given run context."""
         issuer = self.services["oidc-issuer"].info
+        url = f"{issuer['url']}/_apis/token?api-version=2.0&ctx={encode_ctx(ctx)}"
         return {
-            "ACTIONS_ID_TOKEN_REQUEST_URL":
-                f"{issuer['url']}/_apis/token?api-version=2.0&ctx={encode_ctx(ctx)}",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": url,
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": str(issuer["request_token"]),
         }
 
@@ -184,7 +199,9 @@ class Bench:
         iam = self.admin_client("iam")
         host = GITHUB_ISSUER.removeprefix("https://")
         provider_arn = f"arn:aws:iam::{BENCH_ACCOUNT}:oidc-provider/{host}"
-        existing = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+        existing = [
+            p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        ]
         if provider_arn not in existing:
             iam.create_open_id_connect_provider(
                 Url=GITHUB_ISSUER, ClientIDList=[audience], ThumbprintList=["f" * 40]
@@ -197,18 +214,21 @@ class Bench:
                 )
         policy = {
             "Version": "2012-10-17",
-            "Statement": [{
-                "Effect": "Allow",
-                "Principal": {"Federated": provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {f"{host}:aud": audience},
-                    "StringLike": {f"{host}:sub": subjects},
-                },
-            }],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {f"{host}:aud": audience},
+                        "StringLike": {f"{host}:sub": subjects},
+                    },
+                }
+            ],
         }
         role = iam.create_role(
-            RoleName=name, AssumeRolePolicyDocument=json.dumps(policy),
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(policy),
             MaxSessionDuration=max_session_seconds,
         )
         return str(role["Role"]["Arn"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -39,7 +39,7 @@ def _string_like(value: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(value, escaped)
 
 
-_OPERATORS = {
+_OPERATORS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda v, p: v == p,
     "StringNotEquals": lambda v, p: v != p,
     "StringLike": _string_like,
@@ -93,8 +93,12 @@ def condition_context(provider_host: str, claims: dict[str, Any]) -> dict[str, l
     return context
 
 
-def evaluate(policy_document: str | dict[str, Any], provider_arn: str, provider_host: str,
-             claims: dict[str, Any]) -> None:
+def evaluate(
+    policy_document: str | dict[str, Any],
+    provider_arn: str,
+    provider_host: str,
+    claims: dict[str, Any],
+) -> None:
     """Raise :class:`Denied` unless the policy allows this token (explicit Deny wins)."""
     policy = json.loads(policy_document) if isinstance(policy_document, str) else policy_document
     context = condition_context(provider_host, claims)
