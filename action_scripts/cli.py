@@ -24,6 +24,7 @@ ACTIONS: dict[str, str] = {
 TOOLS: dict[str, str] = {
     "bench": "action_scripts.bench.cli",
     "local-run": "action_scripts.local_run",
+    "docs": "action_scripts.docs",
 }
 
 
