@@ -47,7 +47,8 @@ def render(readme: str, meta: dict[str, Any]) -> str:
         pattern = re.compile(re.escape(start) + r".*?" + re.escape(END), re.DOTALL)
         if not pattern.search(readme):
             raise ValueError(f"README has no {start} ... {END} section")
-        readme = pattern.sub(lambda _m, s=start, t=table: f"{s}\n{t}\n{END}", readme)
+        replacement = f"{start}\n{table}\n{END}"
+        readme = pattern.sub(lambda _match: replacement, readme)
     return readme
 
 
