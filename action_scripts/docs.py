@@ -45,10 +45,10 @@ def render(readme: str, meta: dict[str, Any]) -> str:
     for section, table in (("inputs", inputs_table(meta)), ("outputs", outputs_table(meta))):
         start = f"<!-- factory-docs:{section} -->"
         pattern = re.compile(re.escape(start) + r".*?" + re.escape(END), re.DOTALL)
-        if not pattern.search(readme):
+        found = pattern.search(readme)
+        if found is None:
             raise ValueError(f"README has no {start} ... {END} section")
-        replacement = f"{start}\n{table}\n{END}"
-        readme = pattern.sub(lambda _match: replacement, readme)
+        readme = f"{readme[: found.start()]}{start}\n{table}\n{END}{readme[found.end() :]}"
     return readme
 
 
