@@ -25,6 +25,8 @@ TOOLS: dict[str, str] = {
     "bench": "action_scripts.bench.cli",
     "local-run": "action_scripts.local_run",
     "docs": "action_scripts.docs",
+    "changed-apps": "action_scripts.changed_apps",
+    "init": "action_scripts.init_repo",
 }
 
 

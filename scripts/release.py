@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Cut a release of the suite: pin every self-reference, tag, move the major tag, pin templates.
+
+    python scripts/release.py v1.4.0 --dry-run     # show every rewrite, change nothing
+    python scripts/release.py v1.4.0               # do it locally (then push as printed)
+    python scripts/release.py v1.4.0 --push origin # ... and push the tags and the branch
+
+Between releases the reusable workflows call the actions as
+``hoopstat-haus/hoopstat-factory/actions/<name>@main`` (tests/test_self_references.py keeps
+them on one ref). A release:
+
+1. on a detached commit off the current branch, rewrites every self-reference in
+   ``.github/workflows/`` and ``actions/`` to ``@vX.Y.Z``, commits it and tags it ``vX.Y.Z``
+   (annotated), then moves the major tag ``vX`` to it — so a caller pinned to the tag or to
+   the tagged SHA runs exactly the actions of that release, while the branch keeps ``@main``;
+2. back on the branch, records the release (``action_scripts/templates/release.json``: the
+   default pin of ``factory init``) and re-renders ``workflow-templates/`` pinned to the
+   release commit's SHA with a ``# vX.Y.Z`` comment, in one commit.
+
+It refuses a dirty tree, an existing tag, or a version not above the last release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+SUITE = "hoopstat-haus/hoopstat-factory"
+# owner/repo/actions/<name>@ref or owner/repo/.github/workflows/<file>@ref
+SELF_REFERENCE = re.compile(
+    r"(?P<target>" + re.escape(SUITE) + r"/(?:actions/[\w.-]+|\.github/workflows/[\w.-]+))"
+    r"@(?P<ref>[\w./-]+)(?P<comment>[ \t]+#[ \t]*v\d+(?:\.\d+)*)?"
+)
+VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+PINNED_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "actions/*/action.yml")
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    path: Path
+    before: str
+    after: str
+    count: int
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ReleaseError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def rewrite_text(text: str, *, ref: str, comment: str = "") -> tuple[str, int]:
+    """Point every self-reference in ``text`` at ``ref`` (with ``  # comment`` if given)."""
+    suffix = f" # {comment}" if comment else ""
+    return SELF_REFERENCE.subn(lambda m: f"{m['target']}@{ref}{suffix}", text)
+
+
+def pinned_files(repo: Path) -> list[Path]:
+    return sorted(p for glob in PINNED_GLOBS for p in repo.glob(glob))
+
+
+def plan_rewrites(repo: Path, *, ref: str) -> list[Rewrite]:
+    rewrites = []
+    for path in pinned_files(repo):
+        before = path.read_text()
+        after, count = rewrite_text(before, ref=ref)
+        if count:
+            rewrites.append(Rewrite(path, before, after, count))
+    return rewrites
+
+
+def parse_version(raw: str) -> tuple[str, str]:
+    found = VERSION.fullmatch(raw.strip())
+    if not found:
+        raise ReleaseError(f"{raw!r} is not a version: use vX.Y.Z, e.g. v1.4.0")
+    major, minor, patch = found.groups()
+    return f"v{int(major)}.{int(minor)}.{int(patch)}", f"v{int(major)}"
+
+
+def _as_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.lstrip("v").split("."))
+
+
+def check_repo(repo: Path, version: str, *, dry_run: bool) -> str:
+    branch = git(repo, "rev-parse", "--abbrev-ref", "HEAD")
+    if branch == "HEAD":
+        raise ReleaseError("HEAD is detached: check out the branch to release from (main)")
+    if not dry_run and git(repo, "status", "--porcelain", "--untracked-files=no"):
+        raise ReleaseError("the working tree has uncommitted changes: commit or stash them")
+    if git(repo, "tag", "--list", version):
+        raise ReleaseError(f"tag {version} exists already: releases are never re-cut")
+    released = [t for t in git(repo, "tag", "--list", "v*.*.*").split() if VERSION.fullmatch(t)]
+    if released:
+        latest = max(released, key=_as_tuple)
+        if _as_tuple(version) <= _as_tuple(latest):
+            raise ReleaseError(f"{version} is not above the latest release {latest}")
+    return branch
+
+
+def render_templates(repo: Path, *, sha: str, version: str) -> dict[Path, str]:
+    """workflow-templates/ re-rendered from the repo's own Jinja sources, pinned to ``sha``."""
+    sys.path.insert(0, str(repo))
+    try:
+        from action_scripts import init_repo
+    finally:
+        sys.path.pop(0)
+    rendered = init_repo.render_workflow_templates(
+        suite=SUITE, ref=sha, version=version, template_dir=repo / "action_scripts" / "templates"
+    )
+    return {repo / "workflow-templates" / name: text for name, text in rendered.items()}
+
+
+def release(repo: Path, raw_version: str, *, dry_run: bool, push: str | None) -> int:
+    version, major = parse_version(raw_version)
+    branch = check_repo(repo, version, dry_run=dry_run)
+    rewrites = plan_rewrites(repo, ref=version)
+    if not rewrites:
+        raise ReleaseError(f"no self-references to {SUITE} found under {PINNED_GLOBS}")
+    print(f"Release {version} from {branch} ({git(repo, 'rev-parse', '--short', 'HEAD')})")
+    for item in rewrites:
+        print(f"  {item.path.relative_to(repo)}: {item.count} self-reference(s) → @{version}")
+    if dry_run:
+        print(f"  tag {version} (annotated) on the release commit; move {major} to it")
+        print(
+            "  workflow-templates/ and action_scripts/templates/release.json → "
+            f"@<release sha> # {version}, committed on {branch}"
+        )
+        print("Dry run: nothing changed.")
+        return 0
+
+    git(repo, "checkout", "-q", "--detach")
+    try:
+        for item in rewrites:
+            item.path.write_text(item.after)
+        git(repo, "add", *[str(item.path) for item in rewrites])
+        git(repo, "commit", "-q", "-m", f"Release {version}: self-references pinned to {version}")
+        sha = git(repo, "rev-parse", "HEAD")
+        git(repo, "tag", "-a", version, "-m", f"Hoopstat Factory {version}")
+        git(repo, "tag", "-f", "-a", major, "-m", f"Hoopstat Factory {version}", sha)
+    finally:
+        git(repo, "checkout", "-q", branch)
+
+    record = repo / "action_scripts" / "templates" / "release.json"
+    record.write_text(json.dumps({"version": version, "sha": sha}, indent=2) + "\n")
+    templates = render_templates(repo, sha=sha, version=version)
+    for path, text in templates.items():
+        path.write_text(text)
+    git(repo, "add", str(record), *map(str, templates))
+    git(repo, "commit", "-q", "-m", f"Pin factory init and workflow templates to {version}")
+    print(f"  release commit {sha} tagged {version}; {major} moved to it")
+    print(f"  {branch}: templates pinned to {sha} # {version}")
+    commands = [
+        ["push", push or "origin", f"refs/tags/{version}"],
+        ["push", "--force", push or "origin", f"refs/tags/{major}"],
+        ["push", push or "origin", branch],
+    ]
+    for args in commands:
+        if push:
+            git(repo, *args)
+        else:
+            print("  to publish: git " + " ".join(args))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("version", help="the new version, vX.Y.Z")
+    parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument("--dry-run", action="store_true", help="show the rewrites, change nothing")
+    parser.add_argument("--push", metavar="REMOTE", help="push the tags and the branch")
+    args = parser.parse_args(argv)
+    try:
+        return release(args.repo.resolve(), args.version, dry_run=args.dry_run, push=args.push)
+    except ReleaseError as err:
+        print(f"release: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
