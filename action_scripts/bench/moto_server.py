@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import urllib.request
 from pathlib import Path
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server("127.0.0.1", args.port, app, threaded=True)
+    # Read by extensions that start processes which must call back into this server.
+    os.environ["HOOPSTAT_BENCH_MOTO_URL"] = f"http://127.0.0.1:{server.server_port}"
     print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}"}), flush=True)
     try:
         server.serve_forever()
