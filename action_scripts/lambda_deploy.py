@@ -1,0 +1,570 @@
+"""lambda-deploy: publish an image as a new Lambda version, smoke-test it, shift an alias to it.
+
+Order matters, and every step leaves a safe state behind it:
+
+1. inputs validated, then preflight reads (function is ``PackageType: Image``, alias, alarms,
+   image digest in ECR) — nothing is changed before all of them pass;
+2. idempotency: an alias already serving this digest is left alone;
+3. UpdateFunctionCode by digest with the RevisionId just read, fast-polled until done,
+   PublishVersion guarded the same way, CodeSha256 checked against the image;
+4. the new version is invoked with the smoke payload *before it gets any traffic*;
+5. the alias moves (RevisionId-guarded) per strategy; during canary/linear steps the alarms are
+   watched and an alarm in ALARM (or the timeout) moves the alias back to the previous version;
+6. retention prunes old versions no alias routes to; the step summary and an optional GitHub
+   Deployment record say what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import botocore.exceptions
+
+from action_scripts import (
+    aws,
+    deployments,
+    lambda_image,
+    lambda_ops,
+    lambda_strategy,
+    runner,
+    validate,
+)
+from action_scripts.errors import FactoryError
+from action_scripts.lambda_image import ImageRef
+from action_scripts.lambda_ops import Clock
+from action_scripts.lambda_strategy import Strategy
+
+SMOKE_PAYLOAD_EXPECTED = (
+    "a JSON document, or the path of a file holding one (relative to the workspace)"
+)
+ALARM_NAME_EXPECTED = (
+    "CloudWatch alarm names (1-255 characters each), separated by commas or new lines"
+)
+
+
+@dataclass(frozen=True)
+class DeployInputs:
+    function: str
+    image: ImageRef
+    alias: str
+    strategy: Strategy
+    alarms: tuple[str, ...]
+    smoke_payload: bytes | None
+    smoke_expect: str
+    timeout: int
+    keep_versions: int
+    github_token: str
+    environment: str
+
+
+@dataclass
+class Outcome:
+    """What the deploy did so far; written to the outputs whether it succeeded or not."""
+
+    function_arn: str = ""
+    version: str = ""
+    previous: str = ""
+    digest: str = ""
+    rolled_back: bool = False
+    noop: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+    pruned: list[str] = field(default_factory=list)
+
+
+def _smoke_payload(inputs: runner.Inputs, environ: Mapping[str, str]) -> bytes | None:
+    raw = inputs.raw("smoke-payload")
+    if not raw:
+        return None
+    try:
+        json.loads(raw)
+        return raw.encode()
+    except ValueError as exc:
+        if raw[:1] in "{[\"" or raw in {"true", "false", "null"} or raw[:1].isdigit():
+            inputs.problem("smoke-payload", f"is not valid JSON ({exc}).", SMOKE_PAYLOAD_EXPECTED)
+            return None
+    path = Path(environ.get("GITHUB_WORKSPACE") or ".") / raw
+    if not path.is_file():
+        inputs.problem(
+            "smoke-payload", f"is neither JSON nor an existing file ('{raw}').",
+            SMOKE_PAYLOAD_EXPECTED,
+        )
+        return None
+    text = path.read_text(encoding="utf-8")
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        inputs.problem("smoke-payload", f"file '{raw}' is not valid JSON ({exc}).",
+                       SMOKE_PAYLOAD_EXPECTED)
+        return None
+    return text.encode()
+
+
+def read_inputs(environ: Mapping[str, str]) -> DeployInputs:
+    inputs = runner.Inputs(environ)
+    token = inputs.raw("github-token")
+    runner.mask(token)  # before anything could print it
+    function = inputs.matching(
+        "function-name", validate.LAMBDA_FUNCTION, expected=validate.LAMBDA_FUNCTION_EXPECTED,
+        required=True,
+    )
+    image_raw = inputs.matching(
+        "image-uri", lambda_image.IMAGE_URI, expected=lambda_image.IMAGE_URI_EXPECTED,
+        required=True,
+    )
+    alias = inputs.matching(
+        "alias", validate.LAMBDA_ALIAS, expected=validate.LAMBDA_ALIAS_EXPECTED, default="live"
+    )
+    strategy_raw = inputs.text("strategy", default="all-at-once")
+    parsed = lambda_strategy.parse(strategy_raw)
+    if isinstance(parsed, str):
+        inputs.problem("strategy", parsed, lambda_strategy.EXPECTED)
+        parsed = Strategy("all-at-once", ())
+    alarms = inputs.items("alarm-names")
+    bad = [a for a in alarms if len(a) > 255 or not a.isprintable()]
+    if bad:
+        inputs.problem("alarm-names", f"{', '.join(map(repr, bad))} are not alarm names.",
+                       ALARM_NAME_EXPECTED)
+    payload = _smoke_payload(inputs, environ)
+    expect = inputs.raw("smoke-expect")
+    if expect and payload is None and not inputs.raw("smoke-payload"):
+        inputs.problem("smoke-expect", "is set but `smoke-payload` is empty.",
+                       "`smoke-payload` as well, so there is a reply to check")
+    timeout = inputs.integer("timeout-seconds", default=900, minimum=30, maximum=21600)
+    keep = inputs.integer("keep-versions", default=10, minimum=0, maximum=1000)
+    environment = inputs.text("environment", default="production")
+    inputs.check()
+    image = lambda_image.parse(image_raw)
+    if image is None:  # unreachable: the pattern was checked above
+        raise AssertionError(image_raw)
+    return DeployInputs(
+        function=function, image=image, alias=alias, strategy=parsed, alarms=tuple(alarms),
+        smoke_payload=payload, smoke_expect=expect, timeout=timeout, keep_versions=keep,
+        github_token=token, environment=environment,
+    )
+
+
+def check_bake_fits(inputs: DeployInputs, clock: Clock) -> None:
+    bake = inputs.strategy.bake_minutes * clock.minute_seconds
+    if bake >= inputs.timeout:
+        raise FactoryError(
+            f"`strategy` {inputs.strategy.name} bakes for {bake:.0f}s, but `timeout-seconds` is "
+            f"{inputs.timeout}: the deploy would always time out and roll back.",
+            title="Invalid input timeout-seconds",
+            fix="Raise `timeout-seconds` above the strategy's total minutes plus a few minutes "
+            "for the update, or choose a shorter strategy.",
+            reason="invalid-input",
+        )
+
+
+@dataclass
+class Clients:
+    lam: Any
+    ecr: Any
+    cloudwatch: Any
+
+
+def preflight(inputs: DeployInputs, clients: Clients, region: str) -> tuple[
+    dict[str, Any], dict[str, Any] | None, ImageRef
+]:
+    """Read everything the deploy depends on; change nothing."""
+    if inputs.function.startswith("arn:") and inputs.function.split(":")[3] != region:
+        raise FactoryError(
+            f"`function-name` {inputs.function} is in {inputs.function.split(':')[3]}, but this "
+            f"step works in {region} (AWS_REGION).",
+            title="Invalid input function-name",
+            fix="Pass the function's region to oidc-login's `aws-region`, or use the function "
+            "in this region.",
+            reason="invalid-input",
+        )
+    config = lambda_ops.function_config(clients.lam, inputs.function)
+    if config.get("PackageType") != "Image":
+        raise FactoryError(
+            f"`function-name` {inputs.function} is a {config.get('PackageType', 'Zip')} "
+            "function; lambda-deploy deploys container images.",
+            title="Not an image function",
+            fix="Create the function with `package_type = \"Image\"` (the lambda-app Terraform "
+            "module does), or deploy .zip functions another way.",
+            reason="invalid-input",
+        )
+    if inputs.image.region != region:
+        raise FactoryError(
+            f"`image-uri` is in {inputs.image.region} but the function is in {region}; Lambda "
+            "only runs images from ECR in its own region.",
+            title="Image in another region", fix="Push the image to ECR in the function's region.",
+            reason="invalid-input",
+        )
+    if inputs.alarms:
+        found = clients.cloudwatch.describe_alarms(AlarmNames=list(inputs.alarms))
+        names = {a["AlarmName"] for a in found.get("MetricAlarms", []) + found.get(
+            "CompositeAlarms", [])}
+        missing = [a for a in inputs.alarms if a not in names]
+        if missing:
+            raise FactoryError(
+                f"`alarm-names`: {', '.join(missing)} not found in {region}; a missing alarm "
+                "would watch nothing.",
+                title="Invalid input alarm-names",
+                fix="Use the exact alarm names (the lambda-app Terraform module outputs them).",
+                reason="invalid-input",
+            )
+    alias = lambda_ops.get_alias(clients.lam, inputs.function, inputs.alias)
+    image = lambda_image.resolve(clients.ecr, inputs.image, input_name="image-uri")
+    if inputs.image.tag:
+        runner.info(f"Resolved tag {inputs.image.tag} to sha256:{image.digest}.")
+    return config, alias, image
+
+
+def smoke_test(inputs: DeployInputs, lam: Any, version: str) -> None:
+    if inputs.smoke_payload is None:
+        runner.warning(
+            f"No `smoke-payload`: version {version} gets traffic without being invoked first.",
+            title="Smoke test skipped",
+        )
+        return
+    with runner.group(f"Smoke test: invoking version {version}"):
+        try:
+            reply = lam.invoke(
+                FunctionName=inputs.function, Qualifier=version, Payload=inputs.smoke_payload,
+                InvocationType="RequestResponse",
+            )
+        except botocore.exceptions.ClientError as exc:
+            raise _smoke_failed(inputs, version, f"the invoke was refused: {exc}") from exc
+        body = reply["Payload"].read().decode("utf-8", errors="replace")
+        runner.info(f"Reply ({reply.get('StatusCode')}): {body[:2000]}")
+        if reply.get("FunctionError"):
+            raise _smoke_failed(inputs, version, f"the function failed "
+                                f"({reply['FunctionError']}): {body[:500]}")
+        if inputs.smoke_expect and inputs.smoke_expect not in body:
+            raise _smoke_failed(
+                inputs, version, f"the reply does not contain `{inputs.smoke_expect}`: "
+                f"{body[:500]}",
+            )
+
+
+def _smoke_failed(inputs: DeployInputs, version: str, what: str) -> FactoryError:
+    return FactoryError(
+        f"Smoke test of version {version} failed: {what}",
+        title="Smoke test failed",
+        fix=f"Alias `{inputs.alias}` was not touched: it still serves the previous version. Fix "
+        "the image (the reply above says why), or correct `smoke-payload`/`smoke-expect`.",
+        reason="smoke-test-failed",
+    )
+
+
+def alarms_firing(cloudwatch: Any, alarms: tuple[str, ...]) -> list[str]:
+    found = cloudwatch.describe_alarms(AlarmNames=list(alarms))
+    every = found.get("MetricAlarms", []) + found.get("CompositeAlarms", [])
+    return [a["AlarmName"] for a in every if a.get("StateValue") == "ALARM"]
+
+
+def shift(
+    inputs: DeployInputs, clients: Clients, clock: Clock, *, alias: dict[str, Any] | None,
+    new: str, outcome: Outcome, deadline: float, description: str,
+) -> None:
+    """Move the alias to ``new`` per strategy; ``description`` is the new version's."""
+    lam = clients.lam
+    if alias is None:
+        runner.info(f"Creating alias {inputs.alias} → version {new} (first deploy).")
+        lambda_ops.aws_call(
+            lambda: lam.create_alias(
+                FunctionName=inputs.function, Name=inputs.alias, FunctionVersion=new,
+                Description=description[:256],
+            ),
+            function=inputs.function, what="creating the alias",
+        )
+        return
+    previous = str(alias["FunctionVersion"])
+    revision = str(alias["RevisionId"])
+    fields = lambda_ops.parse_description(description)
+    alias_description = lambda_ops.make_description(
+        sha=fields.get("sha", ""), digest=fields.get("digest", "").removeprefix("sha256:"),
+        run_url=fields.get("run", ""), previous=previous if previous != new else "",
+    )
+    steps = inputs.strategy.steps if previous != new else ()
+    if steps and not inputs.alarms:
+        runner.warning(
+            f"`strategy` {inputs.strategy.name} without `alarm-names`: traffic shifts in steps "
+            "but nothing is watched, so nothing can trigger a rollback.",
+            title="Canary not watched",
+        )
+    shifted = False  # once traffic is split, any failure must try to put the alias back
+    try:
+        for step in steps:
+            percent = f"{step.weight * 100:.0f}%"
+            runner.info(f"Shifting {percent} of {inputs.alias} to version {new} for "
+                        f"{step.minutes} min ({clock.elapsed():.1f}s elapsed).")
+            moved = lambda_ops.move_alias(
+                lam, function=inputs.function, alias=inputs.alias, version=previous,
+                revision_id=revision, extra=(new, step.weight), what=f"shifting {percent}",
+            )
+            revision = str(moved["RevisionId"])
+            shifted = True
+            step_end = clock.now() + step.minutes * clock.minute_seconds
+            poll = max(0.05, min(15.0, step.minutes * clock.minute_seconds / 6))
+            while True:
+                firing = alarms_firing(clients.cloudwatch, inputs.alarms) if inputs.alarms else []
+                timed_out = clock.now() >= deadline
+                if firing or timed_out:
+                    _roll_back(lam, inputs, previous=previous, revision=revision, outcome=outcome)
+                    if firing:
+                        raise FactoryError(
+                            f"Alarm {', '.join(firing)} went into ALARM while version {new} had "
+                            f"{percent} of the traffic; alias `{inputs.alias}` is back on version "
+                            f"{previous}.",
+                            title="Alarm during traffic shift: rolled back",
+                            fix="Look at the alarm's metrics and the new version's logs; fix the "
+                            "image and deploy again.",
+                            reason="alarm-triggered",
+                        )
+                    raise FactoryError(
+                        f"The deploy passed `timeout-seconds` ({inputs.timeout}s) while shifting "
+                        f"traffic; alias `{inputs.alias}` is back on version {previous}.",
+                        title="Timed out during traffic shift: rolled back",
+                        fix="Raise `timeout-seconds` above the strategy's total bake time.",
+                        reason="timeout",
+                    )
+                if clock.now() >= step_end:
+                    break
+                clock.sleep(min(poll, max(0.0, step_end - clock.now())))
+        if previous == new:
+            runner.info(f"Version {new} is already the alias's primary; clearing extra weights.")
+        lambda_ops.move_alias(
+            lam, function=inputs.function, alias=inputs.alias, version=new, revision_id=revision,
+            description=alias_description, what="moving the alias",
+        )
+    except Exception as exc:
+        if outcome.rolled_back or not shifted or (
+            isinstance(exc, FactoryError) and exc.reason == "concurrent-deployment"
+        ):
+            raise
+        _roll_back_after(lam, inputs, exc, previous=previous, revision=revision, new=new,
+                         outcome=outcome)
+
+
+def _roll_back_after(
+    lam: Any, inputs: DeployInputs, exc: Exception, *, previous: str, revision: str, new: str,
+    outcome: Outcome,
+) -> None:
+    """The shift failed with traffic split: put the alias back, then report both."""
+    try:
+        _roll_back(lam, inputs, previous=previous, revision=revision, outcome=outcome)
+    except Exception as again:
+        raise FactoryError(
+            f"The traffic shift failed ({exc}) and so did moving `{inputs.alias}` back to "
+            f"version {previous} ({again}); part of the traffic may still reach version {new}.",
+            title="Traffic shift failed; rollback failed",
+            fix=f"Run lambda-rollback with `to: {previous}` now, then look at the AWS errors.",
+        ) from exc
+    raise FactoryError(
+        f"The traffic shift failed ({exc}); alias `{inputs.alias}` is back on version "
+        f"{previous}.",
+        title="Traffic shift failed: rolled back",
+        fix="Throttling and 5xx were already retried; re-run the deploy when AWS recovers.",
+    ) from exc
+
+
+def _roll_back(
+    lam: Any, inputs: DeployInputs, *, previous: str, revision: str, outcome: Outcome
+) -> None:
+    runner.warning(f"Rolling {inputs.alias} back to version {previous}.", title="Rolling back")
+    lambda_ops.move_alias(
+        lam, function=inputs.function, alias=inputs.alias, version=previous,
+        revision_id=revision, what="rolling back",
+    )
+    outcome.rolled_back = True
+
+
+def prune(lam: Any, function: str, *, keep: int, protect: set[str]) -> list[str]:
+    """Delete the oldest published versions beyond ``keep``, never one an alias routes to.
+
+    Pruning is housekeeping: a failure warns and never fails the deploy.
+    """
+    if keep == 0:
+        return []
+    try:
+        versions = [v["Version"] for v in lambda_ops.list_versions(lam, function)]
+        for alias in lambda_ops.list_aliases(lam, function):
+            protect |= lambda_ops.routed_versions(alias)
+    except botocore.exceptions.ClientError as exc:
+        runner.warning(f"Could not list versions to prune: {exc}", title="Retention skipped")
+        return []
+    excess = len(versions) - keep
+    deleted: list[str] = []
+    for version in versions:
+        if excess <= 0:
+            break
+        if version in protect:
+            continue
+        try:
+            lam.delete_function(FunctionName=function, Qualifier=version)
+        except botocore.exceptions.ClientError as exc:
+            # e.g. an alias moved to it since we listed: AWS refuses, which is what we want.
+            runner.warning(f"Kept version {version}: {exc}", title="Version not pruned")
+            continue
+        deleted.append(version)
+        excess -= 1
+    if deleted:
+        runner.info(f"Pruned versions {', '.join(deleted)} (keeping {keep}).")
+    return deleted
+
+
+def deploy(
+    inputs: DeployInputs, clients: Clients, *, region: str, environ: Mapping[str, str],
+    clock: Clock, outcome: Outcome,
+) -> None:
+    check_bake_fits(inputs, clock)
+    deadline = clock.started + inputs.timeout
+    lam = clients.lam
+    with runner.group("Preflight"):
+        config, alias, image = preflight(inputs, clients, region)
+    outcome.function_arn = str(config["FunctionArn"])
+    outcome.digest = image.digest
+    outcome.timings["preflight"] = clock.elapsed()
+
+    if alias is not None:
+        outcome.previous = str(alias["FunctionVersion"])
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        serving = lambda_ops.version_digest(lam, inputs.function, outcome.previous)
+        if serving == image.digest and not weights:
+            outcome.version = outcome.previous
+            outcome.noop = True
+            runner.notice(
+                f"Alias {inputs.alias} already serves version {outcome.previous} with image "
+                f"sha256:{image.digest}; nothing to do.", title="Already deployed",
+            )
+            return
+        if weights:
+            runner.warning(
+                f"Alias {inputs.alias} still routes {weights} from an unfinished deploy; this "
+                f"deploy takes over from primary version {outcome.previous}.",
+                title="Unfinished traffic shift found",
+            )
+
+    sha = environ.get("GITHUB_SHA", "")
+    description = lambda_ops.make_description(
+        sha=sha, digest=image.digest, run_url=deployments.run_url(environ)
+    )
+    record = deployments.start(
+        token=inputs.github_token, environ=environ, environment=inputs.environment, ref=sha,
+        task="deploy",
+        description=f"{inputs.function}:{inputs.alias} → sha256:{image.digest[:12]}",
+        payload={"function": inputs.function, "alias": inputs.alias,
+                 "image": image.digest_uri},
+    )
+    try:
+        _publish_and_shift(inputs, clients, clock, config=config, alias=alias, image=image,
+                           outcome=outcome, deadline=deadline, description=description)
+    except FactoryError as err:
+        if record:
+            record.status("failure", err.title)
+        raise
+    if record:
+        record.status("success", f"version {outcome.version} live on {inputs.alias}")
+    protect = {outcome.version, outcome.previous} - {""}
+    outcome.pruned = prune(lam, inputs.function, keep=inputs.keep_versions, protect=protect)
+
+
+def _publish_and_shift(
+    inputs: DeployInputs, clients: Clients, clock: Clock, *, config: dict[str, Any],
+    alias: dict[str, Any] | None, image: ImageRef, outcome: Outcome, deadline: float,
+    description: str,
+) -> None:
+    lam = clients.lam
+    with runner.group(f"Updating {inputs.function} to sha256:{image.digest}"):
+        if config.get("LastUpdateStatus") == "InProgress":
+            config = lambda_ops.wait_updated(lam, function=inputs.function, clock=clock,
+                                             deadline=deadline)
+        revision = str(config["RevisionId"])
+        lambda_ops.aws_call(
+            lambda: lam.update_function_code(
+                FunctionName=inputs.function, ImageUri=image.digest_uri, RevisionId=revision,
+                Publish=False,
+            ),
+            function=inputs.function, what="updating the code",
+        )
+        updated = lambda_ops.wait_updated(lam, function=inputs.function, clock=clock,
+                                          deadline=deadline)
+        outcome.timings["update"] = clock.elapsed()
+        published = lambda_ops.aws_call(
+            lambda: lam.publish_version(
+                FunctionName=inputs.function, Description=description,
+                RevisionId=str(updated["RevisionId"]), CodeSha256=str(updated["CodeSha256"]),
+            ),
+            function=inputs.function, what="publishing the version",
+        )
+        outcome.version = str(published["Version"])
+        published_digest = lambda_ops.version_digest(lam, inputs.function, outcome.version)
+        if image.digest not in {published_digest, str(published.get("CodeSha256", ""))}:
+            raise FactoryError(
+                f"Version {outcome.version} runs sha256:{published_digest}, not the requested "
+                f"sha256:{image.digest}.",
+                title="Published version does not match the image",
+                fix="The alias was not touched. Something changed the function's code during "
+                "the deploy; re-run.",
+                reason="update-failed",
+            )
+        runner.info(f"Published version {outcome.version} (CodeSha256 {published_digest}).")
+        outcome.timings["publish"] = clock.elapsed()
+
+    smoke_test(inputs, lam, outcome.version)
+    outcome.timings["smoke"] = clock.elapsed()
+    with runner.group(f"Shifting {inputs.alias} ({inputs.strategy.name})"):
+        shift(inputs, clients, clock, alias=alias, new=outcome.version, outcome=outcome,
+              deadline=deadline, description=description)
+    outcome.timings["shift"] = clock.elapsed()
+
+
+def write_outputs(outcome: Outcome) -> None:
+    runner.set_output("version", outcome.version)
+    runner.set_output("previous-version", outcome.previous)
+    runner.set_output("function-arn", outcome.function_arn)
+    runner.set_output("rolled-back", "true" if outcome.rolled_back else "false")
+
+
+def write_summary(inputs: DeployInputs, outcome: Outcome) -> None:
+    if outcome.noop:
+        head = f"### ✅ Lambda deploy: already live (version {outcome.version})"
+    else:
+        head = f"### ✅ Lambda deploy: version {outcome.version} live"
+    timings = " · ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items())
+    rows = [
+        ("function", f"`{runner.md_escape(inputs.function)}`"),
+        ("alias", f"`{inputs.alias}`: {outcome.previous or '(new)'} → {outcome.version}"),
+        ("image", f"`sha256:{outcome.digest}`"),
+        ("strategy", inputs.strategy.name),
+        ("timings (cumulative)", timings or "-"),
+    ]
+    if outcome.pruned:
+        rows.append(("pruned versions", ", ".join(outcome.pruned)))
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    runner.summary(f"{head}\n\n| | |\n| --- | --- |\n{table}")
+
+
+def run(environ: Mapping[str, str], *, clock: Clock | None = None) -> None:
+    inputs = read_inputs(environ)
+    region = aws.resolve_region()
+    clock = clock or Clock(
+        minute_seconds=float(environ.get("HOOPSTAT_FACTORY_MINUTE_SECONDS") or 60)
+    )
+    clients = Clients(
+        lam=aws.client("lambda", region=region), ecr=aws.client("ecr", region=region),
+        cloudwatch=aws.client("cloudwatch", region=region),
+    )
+    outcome = Outcome()
+    try:
+        deploy(inputs, clients, region=region, environ=environ, clock=clock, outcome=outcome)
+    finally:
+        write_outputs(outcome)
+    write_summary(inputs, outcome)
+
+
+def main() -> int:
+    return runner.run_action(lambda: run(dict(os.environ)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

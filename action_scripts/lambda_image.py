@@ -1,0 +1,108 @@
+"""ECR image references for Lambda: parse, resolve a tag to its digest, check an image exists.
+
+Lambda runs an image by whatever the reference points at *when UpdateFunctionCode runs*; a tag can
+move between build and deploy. Deploys therefore always hand Lambda the digest form
+(``<registry>/<repo>@sha256:<hex>``), resolving a tag through ECR first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.exceptions
+
+from action_scripts import aws
+from action_scripts.errors import FactoryError
+
+IMAGE_URI = re.compile(
+    r"(?P<registry>(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)"
+    r"\.amazonaws\.com(?:\.cn)?)/(?P<repository>[a-z0-9][a-z0-9._/-]{0,254})"
+    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
+)
+IMAGE_URI_EXPECTED = (
+    "an ECR image URI, by digest `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex>`"
+    " (the `image-uri` output of ecr-push) or by tag `…/app:v1.2.3`"
+)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str
+    account: str
+    region: str
+    repository: str
+    digest: str = ""  # 64 hex characters, without the ``sha256:`` prefix
+    tag: str = ""
+
+    @property
+    def digest_uri(self) -> str:
+        return f"{self.registry}/{self.repository}@sha256:{self.digest}"
+
+    @property
+    def shown(self) -> str:
+        return self.digest_uri if self.digest else f"{self.registry}/{self.repository}:{self.tag}"
+
+
+def parse(uri: str) -> ImageRef | None:
+    match = IMAGE_URI.fullmatch(uri.strip())
+    if match is None:
+        return None
+    return ImageRef(
+        registry=match["registry"],
+        account=match["account"],
+        region=match["region"],
+        repository=match["repository"],
+        digest=match["digest"] or "",
+        tag=match["tag"] or "",
+    )
+
+
+def digest_of(uri: str) -> str:
+    """The 64-hex digest in a digest-form URI, or ``""``."""
+    found = re.search(r"@sha256:([a-f0-9]{64})$", uri or "")
+    return found.group(1) if found else ""
+
+
+def _describe(ecr: Any, ref: ImageRef, image_id: dict[str, str]) -> dict[str, Any] | None:
+    try:
+        result = ecr.describe_images(
+            registryId=ref.account, repositoryName=ref.repository, imageIds=[image_id]
+        )
+    except botocore.exceptions.ClientError as exc:
+        if aws.error_code(exc) in {"ImageNotFoundException", "RepositoryNotFoundException"}:
+            return None
+        raise
+    details: list[dict[str, Any]] = result.get("imageDetails", [])
+    return details[0] if details else None
+
+
+def resolve(ecr: Any, ref: ImageRef, *, input_name: str) -> ImageRef:
+    """Return ``ref`` in digest form, after checking the image exists in ECR."""
+    image_id = {"imageDigest": f"sha256:{ref.digest}"} if ref.digest else {"imageTag": ref.tag}
+    try:
+        found = _describe(ecr, ref, image_id)
+    except botocore.exceptions.ClientError as exc:
+        raise FactoryError(
+            f"Could not look up `{input_name}` {ref.shown} in ECR: {exc}",
+            title="ECR lookup failed",
+            fix="The deploy role needs `ecr:DescribeImages` on the repository; see the action's "
+            "README for the IAM actions.",
+        ) from exc
+    if found is None:
+        what = "digest" if ref.digest else "tag"
+        raise FactoryError(
+            f"`{input_name}` {ref.shown}: no image with that {what} in ECR repository "
+            f"`{ref.repository}`.",
+            title="Image not found in ECR",
+            fix="Deploy the exact `image-uri` output of ecr-push; a tag must exist in the "
+            "repository (typos are not guessed at), and a lifecycle policy may have expired old "
+            "images.",
+            reason="image-not-found",
+        )
+    digest = str(found["imageDigest"]).removeprefix("sha256:")
+    return ImageRef(
+        registry=ref.registry, account=ref.account, region=ref.region,
+        repository=ref.repository, digest=digest, tag=ref.tag,
+    )
