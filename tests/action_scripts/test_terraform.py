@@ -1,0 +1,392 @@
+"""The terraform action end to end in a subprocess: real terraform, moto's S3 backend, FAKE GitHub.
+
+These drive ``python -m action_scripts.terraform`` as the composite action does (``INPUT_*``,
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``), against the bench's moto for AWS and the bench's FAKE
+GitHub REST API for the PR comment. The act tests (tests/actions/test_terraform_act.py) run the
+main review flow through a real workflow; these cover the other paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from action_scripts import terraform as tf_action
+from action_scripts.bench import terraform as bench_tf
+from action_scripts.bench.stack import Bench
+from action_scripts.errors import FactoryError
+from tests.conftest import need_tool
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "terraform" / "basic"
+SUITE = Path(__file__).resolve().parents[2]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def backend_config(*, bucket: str, key: str, moto_url: str) -> str:
+    """An S3 backend on moto with terraform's native lockfile locking."""
+    return (
+        f'bucket                      = "{bucket}"\n'
+        f'key                         = "{key}"\n'
+        'region                      = "us-east-1"\n'
+        "use_lockfile                = true\n"
+        "use_path_style              = true\n"
+        "skip_credentials_validation = true\n"
+        "skip_requesting_account_id  = true\n"
+        "skip_metadata_api_check     = true\n"
+        f'endpoints = {{ s3 = "{moto_url}", sts = "{moto_url}" }}\n'
+    )
+
+
+def tfvars(*, name: str, setting: str = "v1", keep_data_bucket: bool = True) -> str:
+    return (f'name             = "{name}"\nsetting          = "{setting}"\n'
+            f"keep_data_bucket = {'true' if keep_data_bucket else 'false'}\n")
+
+
+def app_files(bench: Bench, *, name: str, state_bucket: str, directory: str = "infra",
+              setting: str = "v1", keep_data_bucket: bool = True) -> dict[str, str]:
+    """The app repo's Terraform files: the fixture, the bench's moto override, backend, vars."""
+    files = {f"{directory}/{p.name}": p.read_text() for p in FIXTURE.glob("*.tf")}
+    override = bench_tf.moto_override(moto_url=bench.moto_url, aliases=[None])
+    files[f"{directory}/{bench_tf.OVERRIDE_FILE}"] = format_hcl(override)
+    files[f"{directory}/backend.s3.tfbackend"] = backend_config(
+        bucket=state_bucket, key=f"{name}/terraform.tfstate", moto_url=bench.moto_url)
+    files[f"{directory}/app.tfvars"] = tfvars(name=name, setting=setting,
+                                              keep_data_bucket=keep_data_bucket)
+    return files
+
+
+def format_hcl(text: str) -> str:
+    """The bench's override is generated unaligned; the action's `fmt -check` would refuse it."""
+    done = subprocess.run(["terraform", "fmt", "-"], input=text, capture_output=True, text=True,
+                          check=True)
+    return done.stdout
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def terraform_env(tmp: Path) -> dict[str, str]:
+    mirror = bench_tf.find_plugin_mirror()
+    if mirror is None:
+        pytest.skip("no terraform provider mirror holding hashicorp/aws "
+                    "(set HOOPSTAT_TF_PLUGIN_MIRROR)")
+    return bench_tf.terraform_env(mirror=mirror, config_dir=tmp / "tf-cli")
+
+
+def apply_directly(bench: Bench, tmp: Path, files: dict[str, str], *,
+                   directory: str = "infra") -> None:
+    """Apply the app's configuration with plain terraform (test setup, not the action)."""
+    root = tmp / "direct-apply"
+    shutil.rmtree(root, ignore_errors=True)
+    write_files(root, files)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp), **bench.admin_env(),
+           **terraform_env(tmp), "TF_DATA_DIR": str(tmp / "direct-apply-data")}
+    for args in (["init", "-backend-config=backend.s3.tfbackend"],
+                 ["apply", "-auto-approve", "-var-file=app.tfvars"]):
+        subprocess.run(["terraform", f"-chdir={root / directory}", *args, "-input=false",
+                        "-no-color"], env=env, check=True, capture_output=True, text=True)
+
+
+def state_bucket(bench: Bench) -> str:
+    name = unique("tfstate")
+    bench.admin_client("s3").create_bucket(Bucket=name)
+    return name
+
+
+def seed_pull(bench: Bench, repo: str, number: int, *, merge_sha: str) -> None:
+    request = urllib.request.Request(
+        f"{bench.github_api_url}/_fake/pulls", method="POST",
+        data=json.dumps({"repo": repo, "number": number, "state": "closed",
+                         "merge_commit_sha": merge_sha, "head_sha": "1" * 40}).encode(),
+        headers={"Authorization": f"token {bench.github_token}",
+                 "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+def fake_github_state(bench: Bench) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{bench.github_api_url}/_fake/state", timeout=5) as response:
+        state: dict[str, Any] = json.loads(response.read())
+    return state
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    outputs: dict[str, str] = {}
+    for match in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL):
+        outputs[match.group(1)] = match.group(3)
+    return outputs
+
+
+@dataclass
+class ActionRun:
+    returncode: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+
+
+class ActionRunner:
+    """Runs the action as a subprocess in one app workspace, as a runner step would."""
+
+    def __init__(self, bench: Bench, tmp: Path, *, repository: str = "hoopstat-haus/tf-app"):
+        need_tool("terraform", install_hint="terraform 1.11 from the HashiCorp apt repo")
+        self.bench = bench
+        self.tmp = tmp
+        self.workspace = tmp / "workspace"
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.repository = repository
+        self.tf_env = terraform_env(tmp)
+        self.runs = 0
+
+    def run(self, inputs: dict[str, str], *, event_name: str = "push",
+            event: dict[str, Any] | None = None, sha: str = "f" * 40,
+            extra_env: dict[str, str] | None = None) -> ActionRun:
+        self.runs += 1
+        step = self.tmp / f"step-{self.runs}"
+        step.mkdir()
+        (step / "event.json").write_text(json.dumps(event or {}))
+        env = {
+            "PATH": os.environ["PATH"], "HOME": str(step),
+            **self.bench.admin_env(), **self.tf_env,
+            "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_REPOSITORY": self.repository, "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(step / "event.json"), "GITHUB_SHA": sha,
+            "GITHUB_RUN_ID": str(self.runs), "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": self.bench.github_api_url,
+            "GITHUB_OUTPUT": str(step / "output"), "GITHUB_STEP_SUMMARY": str(step / "summary"),
+            "RUNNER_TEMP": str(step / "runner-temp"),
+            **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()},
+            **(extra_env or {}),
+        }
+        (step / "runner-temp").mkdir()
+        done = subprocess.run([sys.executable, "-m", "action_scripts.terraform"], cwd=SUITE,
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        output = step / "output"
+        summary = step / "summary"
+        return ActionRun(
+            returncode=done.returncode, log=done.stdout + done.stderr,
+            outputs=parse_outputs(output.read_text()) if output.exists() else {},
+            summary=summary.read_text() if summary.exists() else "",
+        )
+
+
+@pytest.fixture
+def action(bench: Bench, tmp_path: Path) -> ActionRunner:
+    return ActionRunner(bench, tmp_path)
+
+
+BASE_INPUTS = {"working-directory": "infra", "backend-config": "backend.s3.tfbackend",
+               "var-file": "app.tfvars"}
+
+
+def test_invalid_inputs_fail_together_before_terraform_runs(action: ActionRunner) -> None:
+    """Every bad input is named with its accepted form, and terraform never starts."""
+    run = action.run({
+        "command": "apply", "working-directory": "../outside", "allow-destroy": "yes",
+        "protected-resources": "aws_s3_bucket data", "terraform-version": "latest",
+        "pr-number": "0", "github-token": "",
+    }, extra_env={"PATH": "/nonexistent"})  # terraform is not even findable
+    assert run.returncode == 1
+    assert run.outputs["failure-reason"] == "invalid-input"
+    for name in ("working-directory", "allow-destroy", "protected-resources",
+                 "terraform-version", "pr-number", "github-token"):
+        assert f"title=Invalid input {name}::" in run.log, name
+    assert "Nothing was changed" in run.summary
+    assert "terraform not found" not in run.log
+
+
+def test_missing_files_and_command_are_reported(action: ActionRunner) -> None:
+    """A missing command, backend-config or var-file fails as invalid input naming each."""
+    (action.workspace / "infra").mkdir()
+    run = action.run({"command": "", "working-directory": "infra",
+                      "backend-config": "nope.tfbackend", "var-file": "a.tfvars,b.tfvars"})
+    assert run.returncode == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "title=Invalid input command::" in run.log
+    assert "title=Invalid input backend-config::" in run.log
+    assert run.log.count("title=Invalid input var-file::") == 2
+
+
+def test_token_is_masked(action: ActionRunner) -> None:
+    """The github-token is registered as a secret before anything else is printed."""
+    (action.workspace / "infra").mkdir()
+    run = action.run({"command": "plan", "working-directory": "infra",
+                      "github-token": "ghs_supersecret123", "pr-number": "x"})
+    assert run.returncode == 1
+    assert run.log.splitlines()[0] == "::add-mask::ghs_supersecret123"
+
+
+def test_unformatted_code_fails_validate_failed(action: ActionRunner, bench: Bench) -> None:
+    """`fmt -check` failure stops the run with validate-failed and shows the diff."""
+    files = app_files(bench, name=unique("fmt"), state_bucket=state_bucket(bench))
+    files["infra/extra.tf"] = 'locals {\n  a   = 1\n}\n'
+    write_files(action.workspace, files)
+    run = action.run({**BASE_INPUTS, "command": "plan"})
+    assert run.returncode == 1, run.log
+    assert run.outputs["failure-reason"] == "validate-failed"
+    assert "not formatted" in run.summary and "extra.tf" in run.summary
+
+
+def test_invalid_configuration_fails_validate_failed(action: ActionRunner, bench: Bench) -> None:
+    """A reference to an undeclared resource fails `validate` with its diagnostic shown."""
+    files = app_files(bench, name=unique("val"), state_bucket=state_bucket(bench))
+    files["infra/extra.tf"] = 'output "x" {\n  value = aws_sns_topic.missing.arn\n}\n'
+    write_files(action.workspace, files)
+    run = action.run({**BASE_INPUTS, "command": "plan"})
+    assert run.returncode == 1, run.log
+    assert run.outputs["failure-reason"] == "validate-failed"
+    assert "Reference to undeclared resource" in run.summary
+
+
+def test_missing_state_bucket_fails_init(action: ActionRunner, bench: Bench) -> None:
+    """A backend bucket that does not exist fails with init-failed."""
+    write_files(action.workspace, app_files(bench, name=unique("init"),
+                                            state_bucket=unique("no-such-bucket")))
+    run = action.run({**BASE_INPUTS, "command": "plan"})
+    assert run.returncode == 1, run.log
+    assert run.outputs["failure-reason"] == "init-failed"
+
+
+def test_terraform_version_mismatch(action: ActionRunner, bench: Bench) -> None:
+    """Asking for a terraform version that is not installed fails before init."""
+    write_files(action.workspace, app_files(bench, name=unique("ver"),
+                                            state_bucket=state_bucket(bench)))
+    run = action.run({**BASE_INPUTS, "command": "plan", "terraform-version": "0.12"})
+    assert run.returncode == 1
+    assert run.outputs["failure-reason"] == "terraform-unavailable"
+    assert "asks for 0.12" in run.log
+    assert not (action.workspace / "infra" / ".terraform").exists()
+
+
+def pr_event(number: int) -> dict[str, Any]:
+    return {"pull_request": {"number": number, "head": {"sha": "e" * 40}}}
+
+
+@pytest.mark.slow
+def test_state_lock_held_by_another_run(action: ActionRunner, bench: Bench) -> None:
+    """A .tflock written by another holder fails the plan with state-locked, holder and age."""
+    name = unique("lock")
+    bucket = state_bucket(bench)
+    write_files(action.workspace, app_files(bench, name=name, state_bucket=bucket))
+    lock = {"ID": "9e1f0000-aaaa-bbbb-cccc-000000000001", "Operation": "OperationTypeApply",
+            "Info": "", "Who": "deployer@other-runner", "Version": "1.11.4",
+            "Created": "2026-01-02T03:04:05.000000006Z",
+            "Path": f"{bucket}/{name}/terraform.tfstate"}
+    bench.admin_client("s3").put_object(Bucket=bucket, Key=f"{name}/terraform.tfstate.tflock",
+                                        Body=json.dumps(lock).encode())
+    run = action.run({**BASE_INPUTS, "command": "plan"})
+    assert run.returncode == 1, run.log
+    assert run.outputs["failure-reason"] == "state-locked"
+    assert "locked by deployer@other-runner since 2026-01-02T03:04:05" in run.log
+    assert "9e1f0000-aaaa-bbbb-cccc-000000000001" in run.summary
+    assert re.search(r"\| age \| \d+d \d\dh \|", run.summary), run.summary
+
+
+@pytest.mark.slow
+def test_drift_passes_when_in_sync_and_fails_after_a_manual_change(
+    action: ActionRunner, bench: Bench, tmp_path: Path
+) -> None:
+    """Drift finds nothing right after an apply, then names a resource changed outside Terraform."""
+    name = unique("drift")
+    files = app_files(bench, name=name, state_bucket=state_bucket(bench))
+    write_files(action.workspace, files)
+    apply_directly(bench, tmp_path, files)
+
+    clean = action.run({**BASE_INPUTS, "command": "drift"})
+    assert clean.returncode == 0, clean.log
+    assert clean.outputs["changes"] == "false"
+    assert "No drift in `infra`" in clean.summary
+
+    sns = bench.admin_client("sns")
+    arn = next(t["TopicArn"] for t in sns.list_topics()["Topics"]
+               if t["TopicArn"].endswith(f":{name}-alerts"))
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName",
+                             AttributeValue="edited-in-console")
+    drifted = action.run({**BASE_INPUTS, "command": "drift"})
+    assert drifted.returncode == 1, drifted.log
+    assert drifted.outputs["failure-reason"] == "drift-detected"
+    assert drifted.outputs["to-change"] == "1"
+    assert "- `aws_sns_topic.alerts`: update" in drifted.summary
+    assert "`aws_sns_topic.alerts` changed outside Terraform" in drifted.summary
+    assert "title=Infrastructure drift detected::" in drifted.log
+
+
+def test_apply_finds_the_pr_of_the_merge_commit_and_needs_its_comment(
+    action: ActionRunner, bench: Bench
+) -> None:
+    """Apply maps GITHUB_SHA to its merged PR; without that PR's plan comment nothing applies."""
+    name = unique("unrev")
+    write_files(action.workspace, app_files(bench, name=name, state_bucket=state_bucket(bench)))
+    merge_sha = uuid.uuid4().hex + "0" * 8
+    seed_pull(bench, action.repository, 41, merge_sha=merge_sha)
+    run = action.run({**BASE_INPUTS, "command": "apply", "github-token": bench.github_token},
+                     sha=merge_sha)
+    assert run.returncode == 1, run.log
+    assert run.outputs["failure-reason"] == "plan-not-reviewed"
+    assert "PR #41 has no plan comment for `infra`" in run.log
+    topics = [t["TopicArn"] for t in bench.admin_client("sns").list_topics()["Topics"]]
+    assert not any(arn.endswith(f":{name}-alerts") for arn in topics)
+
+
+def test_commit_without_a_pr_has_no_reviewed_plan(bench: Bench, tmp_path: Path) -> None:
+    """A pushed commit that no PR merged is refused as plan-not-reviewed (FAKE GitHub API)."""
+    (tmp_path / "infra").mkdir()
+    environ = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_COMMAND": "apply",
+               "INPUT_WORKING_DIRECTORY": "infra", "INPUT_GITHUB_TOKEN": bench.github_token,
+               "GITHUB_REPOSITORY": "hoopstat-haus/no-pr", "GITHUB_SHA": "ab" * 20,
+               "GITHUB_EVENT_NAME": "push", "GITHUB_API_URL": bench.github_api_url}
+    inputs = tf_action.read_inputs(environ)
+    comments = tf_action._comments(inputs, environ)
+    with pytest.raises(FactoryError) as caught:
+        tf_action.reviewed_pr(inputs, environ, comments)
+    assert caught.value.reason == "plan-not-reviewed"
+    assert "No pull request was found for commit abababababab" in caught.value.message
+    assert tf_action.reviewed_pr(
+        tf_action.read_inputs({**environ, "INPUT_PR_NUMBER": "7"}), environ, comments) == 7
+    pr_env = {**environ, "GITHUB_EVENT_NAME": "pull_request",
+              "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
+    (tmp_path / "event.json").write_text(json.dumps({"pull_request": {"number": 9}}))
+    assert tf_action.reviewed_pr(inputs, pr_env, comments) == 9
+
+
+@pytest.mark.slow
+def test_allow_destroy_lets_a_reviewed_protected_destroy_through(
+    action: ActionRunner, bench: Bench, tmp_path: Path
+) -> None:
+    """With allow-destroy, a reviewed plan destroying a protected bucket is applied, flagged."""
+    name = unique("allow")
+    files = app_files(bench, name=name, state_bucket=state_bucket(bench))
+    apply_directly(bench, tmp_path, files)
+    files["infra/app.tfvars"] = tfvars(name=name, keep_data_bucket=False)
+    write_files(action.workspace, files)
+    guarded = {**BASE_INPUTS, "github-token": bench.github_token,
+               "protected-resources": "aws_s3_bucket.data"}
+
+    allowed = {**guarded, "allow-destroy": "true"}
+    reviewed = action.run({**allowed, "command": "plan"}, event_name="pull_request",
+                          event=pr_event(21))
+    assert reviewed.returncode == 0, reviewed.log
+    comments = fake_github_state(bench)["comments"][action.repository]["21"]
+    assert "Protected resources will be destroyed (`allow-destroy: true`)" in comments[0]["body"]
+    applied = action.run({**allowed, "command": "apply", "pr-number": "21"})
+    assert applied.returncode == 0, applied.log
+    buckets = [b["Name"] for b in bench.admin_client("s3").list_buckets()["Buckets"]]
+    assert f"{name}-data" not in buckets
