@@ -45,10 +45,12 @@ _rootfs: dict[str, Path] = {}
 _cache_dir = Path(tempfile.mkdtemp(prefix="hoopstat-bench-images-"))
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-MANIFEST_TYPES = ", ".join([
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-])
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
 
 
 def bench_image(image_uri: str) -> tuple[str, str, str] | None:
@@ -161,24 +163,51 @@ def run_handler(backend: Any, fn: Any, body: Any, response_headers: Any) -> byte
         event = body.decode() if isinstance(body, bytes) else str(body or "{}")
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "action_scripts.bench.lambda_runtime",
-                 "--task-root", str(rootfs / task_root.lstrip("/")), "--handler", command[0],
-                 "--result", str(result_path), "--request-id", request_id,
-                 "--timeout", str(timeout)],
-                input=event, capture_output=True, text=True, env=env, timeout=timeout + 5,
+                [
+                    sys.executable,
+                    "-m",
+                    "action_scripts.bench.lambda_runtime",
+                    "--task-root",
+                    str(rootfs / task_root.lstrip("/")),
+                    "--handler",
+                    command[0],
+                    "--result",
+                    str(result_path),
+                    "--request-id",
+                    request_id,
+                    "--timeout",
+                    str(timeout),
+                ],
+                input=event,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=timeout + 5,
                 check=False,
             )
             log = f"START RequestId: {request_id} Version: {version}\n{done.stdout}{done.stderr}"
-            outcome = json.loads(result_path.read_text()) if result_path.exists() else {
-                "ok": False,
-                "payload": {"errorMessage": f"Runtime exited with code {done.returncode}",
-                            "errorType": "Runtime.ExitError", "stackTrace": []},
-            }
+            outcome = (
+                json.loads(result_path.read_text())
+                if result_path.exists()
+                else {
+                    "ok": False,
+                    "payload": {
+                        "errorMessage": f"Runtime exited with code {done.returncode}",
+                        "errorType": "Runtime.ExitError",
+                        "stackTrace": [],
+                    },
+                }
+            )
         except subprocess.TimeoutExpired:
             log = f"START RequestId: {request_id} Version: {version}\nTask timed out"
-            outcome = {"ok": False, "payload": {
-                "errorMessage": f"Task timed out after {timeout} seconds",
-                "errorType": "Sandbox.Timedout", "stackTrace": []}}
+            outcome = {
+                "ok": False,
+                "payload": {
+                    "errorMessage": f"Task timed out after {timeout} seconds",
+                    "errorType": "Sandbox.Timedout",
+                    "stackTrace": [],
+                },
+            }
     _write_logs(account, region, fn.function_name, version, log + f"\nEND RequestId: {request_id}")
     if not outcome["ok"]:
         response_headers["x-amz-function-error"] = "Unhandled"
@@ -192,7 +221,11 @@ def install() -> None:
     original = LambdaSimpleBackend.invoke
 
     def invoke(
-        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+        self: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
         response_headers: Any,
     ) -> Any:
         fn = self.get_function(function_name, qualifier)

@@ -19,8 +19,10 @@ HELLO_STATS = Path(__file__).resolve().parents[3] / "examples" / "hello-stats"
     "uri,expected",
     [
         ("127.0.0.1:5000/app@sha256:" + "a" * 64, ("127.0.0.1:5000", "app", "sha256:" + "a" * 64)),
-        ("localhost:5000/team/app@sha256:" + "b" * 64,
-         ("localhost:5000", "team/app", "sha256:" + "b" * 64)),
+        (
+            "localhost:5000/team/app@sha256:" + "b" * 64,
+            ("localhost:5000", "team/app", "sha256:" + "b" * 64),
+        ),
         ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "a" * 64, None),
         ("127.0.0.1:5000/app:latest", None),
     ],
@@ -32,7 +34,9 @@ def test_only_digest_pinned_loopback_images_are_run(uri: str, expected: object) 
 
 @pytest.fixture(scope="module")
 def hello_stats_image(
-    bench: Bench, registry: BenchRegistry, buildah: str,  # noqa: F811
+    bench: Bench,
+    registry: BenchRegistry,  # noqa: F811
+    buildah: str,  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
 ) -> str:
     """hello-stats built from its bench Dockerfile and pushed by the ecr-push code path."""
@@ -41,10 +45,19 @@ def hello_stats_image(
     capsys = _NullCapture()
     try:
         run = run_push(
-            mp, capsys, tmp, bench=bench, registry_url=registry.url, workspace=HELLO_STATS,
-            inputs={"repository": unique("hello-stats"), "context": str(HELLO_STATS),
-                    "dockerfile": str(HELLO_STATS / "Dockerfile.bench"),
-                    "create-repository": "true", "fail-on-severity": "none"},
+            mp,
+            capsys,
+            tmp,
+            bench=bench,
+            registry_url=registry.url,
+            workspace=HELLO_STATS,
+            inputs={
+                "repository": unique("hello-stats"),
+                "context": str(HELLO_STATS),
+                "dockerfile": str(HELLO_STATS / "Dockerfile.bench"),
+                "create-repository": "true",
+                "fail-on-severity": "none",
+            },
         )
     finally:
         mp.undo()
@@ -62,12 +75,28 @@ class _NullCapture:
 def make_function(bench: Bench, image_uri: str, env: dict[str, str]) -> str:
     iam = bench.admin_client("iam")
     name = unique("hello-stats-fn")
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ],
+            }
+        ),
+    )
     bench.admin_client("lambda").create_function(
-        FunctionName=name, PackageType="Image", Code={"ImageUri": image_uri},
-        Role=role["Role"]["Arn"], Timeout=30, Environment={"Variables": env},
+        FunctionName=name,
+        PackageType="Image",
+        Code={"ImageUri": image_uri},
+        Role=role["Role"]["Arn"],
+        Timeout=30,
+        Environment={"Variables": env},
     )
     return name
 
@@ -78,12 +107,19 @@ def test_invoke_runs_the_real_handler_against_moto(bench: Bench, hello_stats_ima
     s3, sm = bench.admin_client("s3"), bench.admin_client("secretsmanager")
     s3.create_bucket(Bucket=bucket)
     box = (HELLO_STATS / "smoke" / "box-score.json").read_bytes()
-    s3.put_object(Bucket=bucket, Key="raw/nba-api/box-scores/dt=2024-03-15/0022300061.json",
-                  Body=box)
+    s3.put_object(
+        Bucket=bucket, Key="raw/nba-api/box-scores/dt=2024-03-15/0022300061.json", Body=box
+    )
     sm.create_secret(Name=secret, SecretString=json.dumps({"signing_key": "k" * 32}))
-    name = make_function(bench, hello_stats_image, {
-        "HOOPSTAT_DATA_BUCKET": bucket, "HELLO_STATS_SECRET_NAME": secret,
-        "POWERTOOLS_SERVICE_NAME": "hello-stats"})
+    name = make_function(
+        bench,
+        hello_stats_image,
+        {
+            "HOOPSTAT_DATA_BUCKET": bucket,
+            "HELLO_STATS_SECRET_NAME": secret,
+            "POWERTOOLS_SERVICE_NAME": "hello-stats",
+        },
+    )
     event = (HELLO_STATS / "smoke" / "event.json").read_bytes()
     reply = bench.admin_client("lambda").invoke(FunctionName=name, Payload=event)
     payload = json.loads(reply["Payload"].read())
@@ -99,11 +135,17 @@ def test_invoke_runs_the_real_handler_against_moto(bench: Bench, hello_stats_ima
 
 def test_handler_exception_is_a_function_error(bench: Bench, hello_stats_image: str) -> None:
     """A handler that raises answers FunctionError Unhandled with Lambda's error shape."""
-    name = make_function(bench, hello_stats_image, {
-        "HOOPSTAT_DATA_BUCKET": unique("missing-bucket"),
-        "HELLO_STATS_SECRET_NAME": unique("missing-secret")})
+    name = make_function(
+        bench,
+        hello_stats_image,
+        {
+            "HOOPSTAT_DATA_BUCKET": unique("missing-bucket"),
+            "HELLO_STATS_SECRET_NAME": unique("missing-secret"),
+        },
+    )
     reply = bench.admin_client("lambda").invoke(
-        FunctionName=name, Payload=(HELLO_STATS / "smoke" / "event.json").read_bytes())
+        FunctionName=name, Payload=(HELLO_STATS / "smoke" / "event.json").read_bytes()
+    )
     assert reply.get("FunctionError") == "Unhandled"
     error = json.loads(reply["Payload"].read())
     assert set(error) == {"errorMessage", "errorType", "stackTrace"}
