@@ -113,7 +113,7 @@ def read_inputs(environ: Mapping[str, str]) -> DeployInputs:
         required=True,
     )
     image_raw = inputs.matching(
-        "image-uri", lambda_image.IMAGE_URI, expected=lambda_image.IMAGE_URI_EXPECTED,
+        "image-uri", lambda_image.image_uri_pattern(), expected=lambda_image.IMAGE_URI_EXPECTED,
         required=True,
     )
     alias = inputs.matching(
@@ -191,7 +191,7 @@ def preflight(inputs: DeployInputs, clients: Clients, region: str) -> tuple[
             "module does), or deploy .zip functions another way.",
             reason="invalid-input",
         )
-    if inputs.image.region != region:
+    if inputs.image.region and inputs.image.region != region:
         raise FactoryError(
             f"`image-uri` is in {inputs.image.region} but the function is in {region}; Lambda "
             "only runs images from ECR in its own region.",

@@ -7,9 +7,11 @@ move between build and deploy. Deploys therefore always hand Lambda the digest f
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import botocore.exceptions
 
@@ -19,6 +21,13 @@ from action_scripts.errors import FactoryError
 IMAGE_URI = re.compile(
     r"(?P<registry>(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)"
     r"\.amazonaws\.com(?:\.cn)?)/(?P<repository>[a-z0-9][a-z0-9._/-]{0,254})"
+    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
+)
+# Local mode (the bench): ecr-push pushes to the loopback registry named by
+# HOOPSTAT_FACTORY_REGISTRY_ENDPOINT and outputs its host in the image URI; only that host is
+# accepted, and only while the setting is on.
+LOCAL_IMAGE_URI = re.compile(
+    r"(?P<registry>(?:127\.0\.0\.1|localhost):\d{1,5})/(?P<repository>[a-z0-9][a-z0-9._/-]{0,254})"
     r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
 )
 IMAGE_URI_EXPECTED = (
@@ -45,14 +54,31 @@ class ImageRef:
         return self.digest_uri if self.digest else f"{self.registry}/{self.repository}:{self.tag}"
 
 
+def local_registry_host() -> str:
+    """``host:port`` of the local-mode registry, or ``""`` outside local mode."""
+    return urlsplit(os.environ.get("HOOPSTAT_FACTORY_REGISTRY_ENDPOINT", "")).netloc
+
+
+def image_uri_pattern() -> re.Pattern[str]:
+    host = local_registry_host()
+    if not host:
+        return IMAGE_URI
+    return re.compile(f"{IMAGE_URI.pattern}|{re.escape(host)}/[a-z0-9][a-z0-9._/-]{{0,254}}"
+                      r"(?:@sha256:[a-f0-9]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})")
+
+
 def parse(uri: str) -> ImageRef | None:
     match = IMAGE_URI.fullmatch(uri.strip())
     if match is None:
-        return None
+        local = LOCAL_IMAGE_URI.fullmatch(uri.strip())
+        if local is None or local["registry"] != local_registry_host():
+            return None
+        match = local
+    named = match.groupdict()
     return ImageRef(
         registry=match["registry"],
-        account=match["account"],
-        region=match["region"],
+        account=named.get("account") or "",
+        region=named.get("region") or "",
         repository=match["repository"],
         digest=match["digest"] or "",
         tag=match["tag"] or "",
@@ -67,8 +93,10 @@ def digest_of(uri: str) -> str:
 
 def _describe(ecr: Any, ref: ImageRef, image_id: dict[str, str]) -> dict[str, Any] | None:
     try:
+        # A local-mode reference names no account: the caller's own registry.
+        registry = {"registryId": ref.account} if ref.account else {}
         result = ecr.describe_images(
-            registryId=ref.account, repositoryName=ref.repository, imageIds=[image_id]
+            **registry, repositoryName=ref.repository, imageIds=[image_id]
         )
     except botocore.exceptions.ClientError as exc:
         if aws.error_code(exc) in {"ImageNotFoundException", "RepositoryNotFoundException"}:

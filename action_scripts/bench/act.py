@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,20 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+def third_party_uses(workflow_dir: Path, *, exclude: tuple[str, ...] = (SUITE,)) -> set[str]:
+    """Every ``OWNER/REPO@REF`` a directory's workflows name, but for ``exclude`` and
+    ``actions/checkout`` (act emulates a checkout of the repository itself)."""
+    found: set[str] = set()
+    pattern = re.compile(r"^\s*(?:-\s*)?uses:\s*['\"]?([\w.-]+/[\w.-]+)(?:/[^@\s'\"]*)?@([\w.-]+)",
+                         re.MULTILINE)
+    for path in sorted(workflow_dir.glob("*.y*ml")):
+        for owner_repo, ref in pattern.findall(path.read_text()):
+            if owner_repo in exclude or owner_repo == "actions/checkout":
+                continue
+            found.add(f"{owner_repo}@{ref}")
+    return found
+
+
 def export_suite(source: Path, dest: Path) -> Path:
     """Copy the suite's git-visible files (tracked, or untracked but not ignored) to ``dest``.
 
@@ -125,6 +140,7 @@ def run_act(
     variables: dict[str, str] | None = None,
     inputs: dict[str, str] | None = None,
     secrets: dict[str, str] | None = None,
+    local_repositories: dict[str, Path] | None = None,
     workdir: Path,
     cache_dir: Path | None = None,
     timeout: float = 600,
@@ -133,6 +149,10 @@ def run_act(
 
     ``cache_dir`` shared between runs lets jobs reuse the suite's venv under RUNNER_TEMP, the
     way later steps of one job do on a real runner; by default each run starts cold.
+    ``local_repositories`` adds ``OWNER/REPO@REF -> directory`` mappings beside the suite's
+    ``@suite_ref`` one: the suite at a pinned SHA (rendered callers pin one while the reusable
+    workflows call the actions ``@main``), and stubs for third-party actions (act resolves every
+    ``uses:`` of a job, even a step its ``if:`` skips, and offline it cannot fetch them).
     """
     if "ref" not in event:
         raise ValueError("act events need a 'ref' (github.ref is otherwise empty)")
@@ -151,6 +171,10 @@ def run_act(
         "--local-repository",
         f"{SUITE}@{suite_ref}={suite_dir}",
     ]
+    for reference, directory in (local_repositories or {}).items():
+        if "@" not in reference:
+            raise ValueError(f"local repository {reference!r} needs OWNER/REPO@REF")
+        argv += ["--local-repository", f"{reference}={directory}"]
     for label in RUNNER_LABELS:
         argv += ["-P", f"{label}=-self-hosted"]
     if workflow:

@@ -118,6 +118,9 @@ def install() -> None:
             latest.hoopstat_latest = None
         if published is not None:
             published.hoopstat_latest = None  # the copy must not count for $LATEST again
+            # moto's copy.copy shares $LATEST's code dict: a later UpdateFunctionCode would
+            # change this version's ImageUri too. A version's code is frozen on AWS.
+            published.code = dict(published.code)
         return published
 
     function_cls.set_version = set_version  # type: ignore[method-assign]

@@ -2,7 +2,8 @@
 
 :class:`Bench` starts each service as its own process, reads the URL it prints once listening,
 and stops exactly the processes it started. Used by the pytest fixtures and by ``factory bench``
-and ``factory local-run``.
+and ``factory local-run``. ``Bench(workdir, registry=True)`` also starts the local image registry
+(Debian ``docker-registry``) bridged into moto's ECR (:mod:`action_scripts.bench.registry`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,10 +87,12 @@ def start_service(name: str, argv: list[str], *, log_dir: Path, timeout: float =
 
 @dataclass
 class Bench:
-    """moto + OIDC issuer + the fake GitHub API, started on free loopback ports."""
+    """moto + OIDC issuer + the fake GitHub API (+ the ECR registry), on free loopback ports."""
 
     workdir: Path
     region: str = BENCH_REGION
+    registry: bool = False
+    registry_binary: str | None = None
     services: dict[str, Service] = field(default_factory=dict)
 
     def start(self) -> Bench:
@@ -113,10 +117,25 @@ class Bench:
             self.services["fake-github"] = start_service(
                 "fake-github", [python, "-m", "action_scripts.bench.fake_github"], log_dir=logs
             )
+            if self.registry:
+                self.services["registry"] = self._start_registry(logs)
         except BenchError:
             self.stop()
             raise
         return self
+
+    def _start_registry(self, logs: Path) -> Service:
+        binary = self.registry_binary or shutil.which("docker-registry")
+        if binary is None:
+            raise BenchError("docker-registry is not installed (apt-get install docker-registry)")
+        workdir = self.workdir / "registry"
+        workdir.mkdir(parents=True, exist_ok=True)
+        return start_service(
+            "registry",
+            [sys.executable, "-m", "action_scripts.bench.registry", "--moto-url", self.moto_url,
+             "--region", self.region, "--workdir", str(workdir), "--binary", binary],
+            log_dir=logs,
+        )
 
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
@@ -141,6 +160,17 @@ class Bench:
     def github_api_url(self) -> str:
         """URL of the FAKE GitHub REST API (see :mod:`action_scripts.bench.fake_github`)."""
         return str(self.services["fake-github"].info["url"])
+
+    @property
+    def registry_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the ECR registry (only with ``registry=True``)."""
+        if "registry" not in self.services:
+            raise BenchError("this bench was started without registry=True")
+        return str(self.services["registry"].info["url"])
+
+    def registry_env(self) -> dict[str, str]:
+        """What ecr-push needs to push to the bench registry instead of ``*.dkr.ecr.*``."""
+        return {"HOOPSTAT_FACTORY_REGISTRY_ENDPOINT": self.registry_url}
 
     @property
     def github_token(self) -> str:
