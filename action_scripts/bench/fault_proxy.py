@@ -105,13 +105,18 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> tu
     if entry is None:
         return match["service"], "", ""
     service, model = entry
+    # The protocol is the one this request speaks (botocore picks from the model's list).
     target = headers.get("x-amz-target", "")
     if target:
-        return service, target.split(".")[-1], model.protocol
-    if model.protocol == "query":
-        params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-        params.update(urllib.parse.parse_qs(urllib.parse.urlsplit(path).query))
-        return service, (params.get("Action") or [""])[0], model.protocol
+        return service, target.split(".")[-1], "json"
+    if headers.get("smithy-protocol") == "rpc-v2-cbor" or "/operation/" in path:
+        # POST /service/<ServiceShape>/operation/<Operation>
+        operation = urllib.parse.urlsplit(path).path.rsplit("/operation/", 1)[-1]
+        return service, operation, "smithy-rpc-v2-cbor"
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    params.update(urllib.parse.parse_qs(urllib.parse.urlsplit(path).query))
+    if model.protocol == "query" or "Action" in params:
+        return service, (params.get("Action") or [""])[0], "query"
     bare = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
     best = ("", -1)
     for route_method, pattern, literal, op_name in model.rest:
@@ -120,8 +125,26 @@ def identify(method: str, path: str, headers: dict[str, str], body: bytes) -> tu
     return service, best[0], model.protocol
 
 
+def _cbor_text(text: str) -> bytes:
+    data = text.encode()
+    if len(data) < 24:
+        return bytes([0x60 | len(data)]) + data
+    if len(data) < 256:
+        return bytes([0x78, len(data)]) + data
+    return bytes([0x79]) + len(data).to_bytes(2, "big") + data
+
+
+def cbor_error(code: str, message: str) -> bytes:
+    """A CBOR map {"__type": code, "message": message} (RFC 8949, definite lengths)."""
+    return (bytes([0xA2]) + _cbor_text("__type") + _cbor_text(code)
+            + _cbor_text("message") + _cbor_text(message))
+
+
 def render_error(protocol: str, status: int, code: str) -> tuple[dict[str, str], bytes]:
     message = "Rate exceeded" if status in {400, 429} else "Service unavailable (injected fault)"
+    if protocol == "smithy-rpc-v2-cbor":
+        return ({"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"},
+                cbor_error(code, message))
     if protocol == "rest-json":
         return ({"Content-Type": "application/json", "x-amzn-ErrorType": code},
                 json.dumps({"Type": "Service", "message": message}).encode())

@@ -100,6 +100,8 @@ def test_other_calls_pass_through_untouched(proxy: FaultProxy, bench: Bench) -> 
      ("ecr", "DescribeImages")),
     ("POST", "/", {}, b"Action=DescribeAlarms&Version=2010-08-01",
      ("cloudwatch", "DescribeAlarms")),
+    ("POST", "/service/GraniteServiceVersion20100801/operation/DescribeAlarms",
+     {"smithy-protocol": "rpc-v2-cbor"}, b"", ("cloudwatch", "DescribeAlarms")),
 ])
 def test_operations_are_identified_like_aws(
     method: str, path: str, headers: dict[str, str], body: bytes, expected: tuple[str, str]
