@@ -1,0 +1,43 @@
+output "function_name" {
+  description = "Name of the function (the lambda-deploy action's `function-name`)."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "Unqualified ARN of the function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "alias_name" {
+  description = "The alias serving traffic."
+  value       = aws_lambda_alias.live.name
+}
+
+output "alias_arn" {
+  description = "ARN of the `live` alias: what callers and triggers should invoke."
+  value       = aws_lambda_alias.live.arn
+}
+
+output "execution_role_arn" {
+  description = "ARN of the execution role."
+  value       = aws_iam_role.execution.arn
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the function."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify."
+  value       = local.topic_arn
+}
+
+output "alarm_names" {
+  description = "Names of the errors, throttles and p95 duration alarms."
+  value = [
+    aws_cloudwatch_metric_alarm.errors.alarm_name,
+    aws_cloudwatch_metric_alarm.throttles.alarm_name,
+    aws_cloudwatch_metric_alarm.duration_p95.alarm_name,
+  ]
+}

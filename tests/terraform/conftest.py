@@ -1,0 +1,101 @@
+"""Fixtures for applying the suite's Terraform examples against the bench's moto."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from action_scripts.bench import terraform as tf
+from action_scripts.bench.stack import Bench
+from tests.conftest import SUITE_DIR, need_tool
+
+TERRAFORM_DIR = SUITE_DIR / "terraform"
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    return need_tool("terraform", install_hint="terraform >= 1.6 from releases.hashicorp.com")
+
+
+@pytest.fixture(scope="session")
+def plugin_mirror() -> Path:
+    """The offline provider mirror; skip (fail under CI) when there is none."""
+    mirror = tf.find_plugin_mirror()
+    if mirror is None:
+        message = (
+            f"no Terraform provider mirror holding hashicorp/aws: set {tf.MIRROR_ENV} or put one "
+            "at /opt/tf-plugins (terraform providers mirror /opt/tf-plugins)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run should have provided it")
+        pytest.skip(message)
+    return mirror
+
+
+@dataclass
+class Applied:
+    """An example applied in its own moto account, with clients acting in that account."""
+
+    workspace: tf.Workspace
+    account_id: str
+    credentials: tf.Credentials
+    moto_url: str
+    variables: dict[str, str]
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        return boto3.session.Session(
+            aws_access_key_id=self.credentials.access_key,
+            aws_secret_access_key=self.credentials.secret_key,
+            aws_session_token=self.credentials.token,
+            region_name=region,
+        ).client(service, endpoint_url=self.moto_url, config=Config(retries={"max_attempts": 2}))
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def fresh_account() -> str:
+    # Each example gets its own account: account-wide resources (GitHub's OIDC provider) cannot
+    # collide with other tests on the shared moto server.
+    return str(210_000_000_000 + uuid.uuid4().int % 1_000_000_000)
+
+
+
+
+@pytest.fixture
+def apply_example(
+    bench: Bench, tmp_path: Path, terraform_bin: str, plugin_mirror: Path
+) -> Iterator[Callable[[str, dict[str, str]], Applied]]:
+    """Apply ``terraform/examples/<name>`` in a fresh account; destroy whatever is left after."""
+    applied: list[Applied] = []
+
+    def apply(example: str, variables: dict[str, str]) -> Applied:
+        account = fresh_account()
+        credentials = tf.account_credentials(
+            moto_url=bench.moto_url, account_id=account, region=bench.region
+        )
+        workspace = tf.Workspace.prepare(
+            source_tree=TERRAFORM_DIR, root_in_tree=f"examples/{example}",
+            workdir=tmp_path / example, moto_url=bench.moto_url, mirror=plugin_mirror,
+            credentials=credentials, terraform=terraform_bin,
+        )
+        workspace.init()
+        result = Applied(workspace, account, credentials, bench.moto_url, variables)
+        applied.append(result)
+        workspace.apply(variables=variables)
+        return result
+
+    yield apply
+    for result in applied:
+        # A test that failed before its own destroy must not leave resources for the next run.
+        if result.workspace.state_addresses():
+            result.workspace.destroy(variables=result.variables)
