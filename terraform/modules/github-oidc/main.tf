@@ -2,6 +2,10 @@
 # branch (or named environments) can assume, with permissions limited to the app's ECR
 # repository, Lambda function and aliases, and its Terraform state.
 
+data "aws_partition" "current" {}
+
+data "aws_caller_identity" "current" {}
+
 locals {
   issuer_host  = "token.actions.githubusercontent.com"
   provider_arn = var.create_provider ? aws_iam_openid_connect_provider.github[0].arn : var.provider_arn
@@ -55,6 +59,23 @@ data "aws_iam_policy_document" "trust" {
       test     = "StringEquals"
       variable = "${local.issuer_host}:sub"
       values   = local.subjects
+    }
+  }
+
+  # Break glass (docs/runbooks/break-glass-oidc.md): named human roles may assume the deploy
+  # role directly while GitHub's OIDC is down. Empty by default.
+  dynamic "statement" {
+    for_each = length(var.break_glass_principal_arns) > 0 ? [1] : []
+
+    content {
+      sid     = "BreakGlass"
+      effect  = "Allow"
+      actions = ["sts:AssumeRole"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.break_glass_principal_arns
+      }
     }
   }
 }
@@ -127,8 +148,33 @@ data "aws_iam_policy_document" "deploy" {
         "lambda:PublishVersion",
         "lambda:UpdateAlias",
         "lambda:UpdateFunctionCode",
+        # First deploy of a function whose alias Terraform did not create.
+        "lambda:CreateAlias",
       ]
       resources = local.lambda_qualified
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.lambda_function_arns) > 0 ? [1] : []
+
+    content {
+      sid = "LambdaPruneVersions"
+      # lambda-deploy's retention deletes old published versions; qualified ARNs only, so the
+      # role can never delete the function itself.
+      actions   = ["lambda:DeleteFunction"]
+      resources = [for arn in var.lambda_function_arns : "${arn}:*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.lambda_function_arns) > 0 ? [1] : []
+
+    content {
+      sid = "WatchAlarms"
+      # Canary and linear deploys read the alarms named in `alarm-names` while traffic shifts.
+      actions   = ["cloudwatch:DescribeAlarms"]
+      resources = ["arn:${data.aws_partition.current.partition}:cloudwatch:*:${data.aws_caller_identity.current.account_id}:alarm:*"]
     }
   }
 

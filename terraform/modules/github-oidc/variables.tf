@@ -109,3 +109,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "break_glass_principal_arns" {
+  description = "IAM role ARNs of humans (e.g. an SSO admin role) allowed to assume the deploy role directly when GitHub OIDC is down (see docs/runbooks/break-glass-oidc.md). Empty: OIDC only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.break_glass_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", arn))])
+    error_message = "break_glass_principal_arns takes IAM role ARNs (arn:aws:iam::<account>:role/<name>), never users or wildcards."
+  }
+}
