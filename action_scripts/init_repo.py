@@ -11,6 +11,10 @@ All files are checked before any is written: a refusal changes nothing. Values n
 the command line are taken from the manifest, so upgrading is ``factory init --ref SHA
 --version vX.Y.Z``.
 
+``--new-app NAME`` first writes a new app into a new or empty directory: the template app
+(``examples/hello-stats``, shipped as ``templates/app/**.j2``) renamed for NAME, recorded in the
+manifest like the workflows.
+
 Templates use ``[[ ]]`` / ``[% %]`` delimiters so GitHub's own ``${{ }}`` passes through as is.
 """
 
@@ -34,6 +38,11 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 RELEASE_FILE = TEMPLATE_DIR / "release.json"
 MANIFEST = ".github/hoopstat-factory.json"
 DEFAULT_SUITE_REPO = "hoopstat-factory"
+# ``--new-app``: the template app, as Jinja sources made from examples/hello-stats by
+# sync_app_template() (a test keeps the two in step). Shipped as ``*.j2`` so the package-data
+# pattern already covers them, and so ruff, mypy and pytest do not mistake them for suite code.
+APP_TEMPLATE_DIR = TEMPLATE_DIR / "app"
+EXAMPLE_APP = Path(__file__).resolve().parents[1] / "examples" / "hello-stats"
 
 
 @dataclass(frozen=True)
@@ -155,15 +164,23 @@ def read_manifest(repo: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def plan(repo: Path, *, templates: list[str], values: Mapping[str, str], force: bool) -> Plan:
+def plan(
+    repo: Path,
+    *,
+    templates: list[str],
+    values: Mapping[str, str],
+    force: bool,
+    app_files: Mapping[str, str] | None = None,
+) -> Plan:
+    """``app_files`` (``--new-app``) are planned like the workflows: same conflict rules, and
+    recorded in the manifest, so a later ``--force`` re-scaffold can tell edits from ours."""
     old = read_manifest(repo)
     recorded: dict[str, str] = old.get("files") or {}
     actions: dict[str, str] = {}
-    contents: dict[str, str] = {}
+    contents: dict[str, str] = dict(app_files or {})
     for name in templates:
-        target = TEMPLATES[name].target
-        text = render(name, values)
-        contents[target] = text
+        contents[TEMPLATES[name].target] = render(name, values)
+    for target, text in contents.items():
         existing = repo / target
         if not existing.exists():
             actions[target] = "create"
@@ -190,6 +207,9 @@ def plan(repo: Path, *, templates: list[str], values: Mapping[str, str], force: 
         "values": {k: values[k] for k in FIELDS},
         "files": dict(sorted(files.items())),
     }
+    scaffold = old.get("scaffold") or (EXAMPLE_NAME if app_files else "")
+    if scaffold:
+        manifest["scaffold"] = scaffold
     return Plan(actions, contents, manifest)
 
 
@@ -216,12 +236,185 @@ def apply(repo: Path, result: Plan) -> None:
     manifest.write_text(json.dumps(result.manifest, indent=2) + "\n")
 
 
+# -- ``--new-app``: a new app directory from the template app ----------------------------------
+
+EXAMPLE_NAME = "hello-stats"
+NEW_APP = re.compile(r"[a-z][a-z0-9]{0,39}(?:-[a-z0-9]{1,40}){0,8}")
+NEW_APP_EXPECTED = (
+    "a new app name: lowercase words of letters and digits joined by `-`, starting with a letter "
+    "(it also names a Python module and an environment variable), e.g. `shot-charts`"
+)
+# The example's name in each spelling it takes: package/function/README, module, env variable.
+NAME_FORMS = (
+    ("HELLO_STATS", "[[ app_env ]]"),
+    ("hello_stats", "[[ app_module ]]"),
+    ("hello-stats", "[[ app ]]"),
+)
+# Caches and environments are not part of the example's source.
+SCAFFOLD_SKIP = frozenset(
+    {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
+)
+# The example pins hoopstat-runtime to a suite tag and links the library by a path inside this
+# repository; a new app pins and links the suite it was made by instead.
+RUNTIME_PIN = re.compile(r"git\+https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+@[^#\s]+")
+RUNTIME_PIN_TEMPLATE = "git+https://github.com/[[ suite ]]@[[ runtime_ref ]]"
+RUNTIME_LINK = "](../../libs/hoopstat-runtime)"
+RUNTIME_LINK_TEMPLATE = (
+    "](https://github.com/[[ suite ]]/tree/[[ runtime_ref ]]/libs/hoopstat-runtime)"
+)
+JINJA_OPENERS = ("[[", "[%", "[#")
+
+
+def app_template_from_example(example: Path = EXAMPLE_APP) -> dict[str, str]:
+    """Template path → Jinja source of every file of the example app, made mechanically so the
+    example stays the one thing people edit (``sync_app_template`` writes the result)."""
+    sources: dict[str, str] = {}
+    for path in sorted(example.rglob("*")):
+        rel = path.relative_to(example)
+        if not path.is_file() or SCAFFOLD_SKIP.intersection(rel.parts) or path.suffix == ".pyc":
+            continue
+        text = path.read_text()
+        clash = [opener for opener in JINJA_OPENERS if opener in text]
+        if clash:
+            raise FactoryError(
+                f"{rel} contains {', '.join(clash)}, the app template's Jinja delimiters.",
+                title="Example app cannot be templated",
+                fix=f"Rewrite the line in {example / rel} without {', '.join(clash)}.",
+                reason="invalid-input",
+            )
+        for literal, placeholder in NAME_FORMS:
+            text = text.replace(literal, placeholder)
+        text = RUNTIME_PIN.sub(RUNTIME_PIN_TEMPLATE, text)
+        text = text.replace(RUNTIME_LINK, RUNTIME_LINK_TEMPLATE)
+        target = (
+            rel.as_posix().replace("hello_stats", "{app_module}").replace("hello-stats", "{app}")
+        )
+        sources[target + ".j2"] = text
+    return sources
+
+
+def packaged_app_template(template_dir: Path = APP_TEMPLATE_DIR) -> dict[str, str]:
+    return {
+        path.relative_to(template_dir).as_posix(): path.read_text()
+        for path in sorted(template_dir.rglob("*.j2"))
+    }
+
+
+def sync_app_template(example: Path = EXAMPLE_APP, dest: Path = APP_TEMPLATE_DIR) -> None:
+    """Rewrite the packaged template app from the example (run after editing the example)."""
+    sources = app_template_from_example(example)
+    for stale in set(packaged_app_template(dest)) - set(sources):
+        (dest / stale).unlink()
+    for name, text in sources.items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
+
+
+def render_app(
+    values: Mapping[str, str], *, template_dir: Path = APP_TEMPLATE_DIR
+) -> dict[str, str]:
+    """Path in the new app → text: the template app renamed for ``values["app"]``."""
+    name = values["app"]
+    module = name.replace("-", "_")
+    context = {
+        "app": name,
+        "app_module": module,
+        "app_env": module.upper(),
+        "suite": values["suite"],
+        # The release the workflows are pinned to is the runtime the app should build against.
+        "runtime_ref": values["suite-version"] or values["suite-ref"],
+    }
+    env = _environment(template_dir)
+    files: dict[str, str] = {}
+    for source in packaged_app_template(template_dir):
+        target = source.removesuffix(".j2").replace("{app_module}", module).replace("{app}", name)
+        files[target] = env.get_template(source).render(**context)
+    if not files:
+        raise FactoryError(
+            f"No app template in {template_dir}.",
+            title="Template app missing",
+            fix="Reinstall the suite; in a checkout, run sync_app_template().",
+            reason="invalid-input",
+        )
+    return files
+
+
+APP_LINE_LENGTH = 100  # the template app's own ruff line-length
+NAME_PLACEHOLDERS = re.compile(r"\[\[ (?:app|app_module|app_env) \]\]")
+
+
+def longest_app_name(template_dir: Path = APP_TEMPLATE_DIR) -> int:
+    """The longest name whose rendered Python lines still fit the app's ruff line length, so a
+    new app passes its own CI lint (each name placeholder renders to exactly len(name))."""
+    longest = 63
+    for source, text in packaged_app_template(template_dir).items():
+        if not source.endswith(".py.j2"):
+            continue
+        for line in text.splitlines():
+            count = len(NAME_PLACEHOLDERS.findall(line))
+            if count:
+                fixed = len(NAME_PLACEHOLDERS.sub("", line))
+                longest = min(longest, (APP_LINE_LENGTH - fixed) // count)
+    return longest
+
+
+def check_new_app_target(target: Path, *, force: bool) -> None:
+    """A new app goes into a new or empty directory (a bare ``git clone`` counts as empty)."""
+    if target.exists() and not target.is_dir():
+        raise InputError(
+            [InputProblem("dir", f"'{target}' is a file.", "a new or empty directory")]
+        )
+    present = (
+        sorted(p.name for p in target.iterdir() if p.name != ".git") if target.exists() else []
+    )
+    if present and not force:
+        shown = ", ".join(present[:5]) + (", …" if len(present) > 5 else "")
+        raise FactoryError(
+            f"{target} is not empty ({shown}). Nothing was written.",
+            title="Refusing to scaffold into a non-empty directory",
+            fix="Pick a new directory with --dir, or re-run with --force to write the app's "
+            "files over what is there (files of the same name are overwritten).",
+            reason="invalid-input",
+        )
+
+
+def new_app_defaults(args: argparse.Namespace) -> list[InputProblem]:
+    """Fill the values a new app can derive from its name; return what is wrong with the name."""
+    name = args.new_app
+    if not NEW_APP.fullmatch(name) or len(name) > 63:
+        return [InputProblem("new-app", f"'{name}' is not valid.", NEW_APP_EXPECTED)]
+    longest = longest_app_name()
+    if len(name) > longest:
+        return [
+            InputProblem(
+                "new-app",
+                f"'{name}' is {len(name)} characters: the template app's code would not fit "
+                f"its {APP_LINE_LENGTH}-character lint limit.",
+                f"a name of at most {longest} characters",
+            )
+        ]
+    if args.app is not None and args.app != name:
+        return [InputProblem("app", f"'{args.app}' differs from --new-app '{name}'.", name)]
+    for flag, value in (("app", name), ("function", name), ("ecr_repository", f"hoopstat/{name}")):
+        if getattr(args, flag) is None:
+            setattr(args, flag, value)
+    return []
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="factory init",
         description="Write the deploy/rollback (and Terraform) caller workflows into an app repo.",
     )
-    parser.add_argument("--dir", default=".", help="the app repository (default .)")
+    parser.add_argument(
+        "--dir", default=None, help="the app repository (default ., or ./NAME with --new-app)"
+    )
+    parser.add_argument(
+        "--new-app",
+        metavar="NAME",
+        help="first scaffold a new app (Dockerfile, handler, tests, smoke test) from the "
+        f"template app {EXAMPLE_NAME}, renamed NAME, into a new or empty --dir",
+    )
     for name, (default, _, expected) in FIELDS.items():
         shown = "required on first run" if default is None else f"default {default!r}"
         parser.add_argument(f"--{name}", help=f"{expected} ({shown}; or the manifest's value)")
@@ -379,15 +572,29 @@ def run(argv: list[str]) -> None:
     if args.workflow_templates:
         write_workflow_templates(Path(args.workflow_templates), args)
         return
-    repo = Path(args.dir)
-    if not repo.is_dir():
-        raise InputError([InputProblem("dir", f"'{repo}' is not a directory.", "an app repo")])
-    previous = read_manifest(repo)
+    if args.new_app is not None:
+        repo = Path(args.dir if args.dir is not None else args.new_app)
+        problems = new_app_defaults(args)
+        if problems:
+            raise InputError(problems)
+        check_new_app_target(repo, force=args.force)
+        previous = read_manifest(repo) if repo.is_dir() else {}
+    else:
+        repo = Path(args.dir if args.dir is not None else ".")
+        if not repo.is_dir():
+            raise InputError([InputProblem("dir", f"'{repo}' is not a directory.", "an app repo")])
+        previous = read_manifest(repo)
     values = collect_values(args, previous)
     templates = args.template or list(previous.get("templates") or DEFAULT_TEMPLATES)
-    result = plan(repo, templates=templates, values=values, force=args.force)
+    app_files = render_app(values) if args.new_app is not None else None
+    if app_files and args.smoke_payload is None and "smoke/event.json" in app_files:
+        # The deploy workflow's smoke test sends the event the app's own smoke test uses.
+        values["smoke-payload"] = json.dumps(json.loads(app_files["smoke/event.json"]))
+    result = plan(repo, templates=templates, values=values, force=args.force, app_files=app_files)
     pin = values["suite-ref"] + values["pin-comment"]
     runner.info(f"Hoopstat Factory init: {values['app']} → {values['suite']}@{pin}")
+    if app_files:
+        runner.info(f"  new app {values['app']} in {repo}, from the template app {EXAMPLE_NAME}")
     for path, action in result.actions.items():
         runner.info(f"  {action:<12} {path}")
     if args.dry_run:

