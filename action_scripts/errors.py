@@ -44,6 +44,7 @@ FailureReason = Literal[
     "timeout",
     "smoke-test-failed",
     "alarm-triggered",
+    "image-tag-failed",
 ]
 
 

@@ -6,12 +6,15 @@ Order matters, and every step leaves a safe state behind it:
    image digest in ECR) — nothing is changed before all of them pass;
 2. idempotency: an alias already serving this digest is left alone;
 3. UpdateFunctionCode by digest with the RevisionId just read, fast-polled until done,
-   PublishVersion guarded the same way, CodeSha256 checked against the image;
+   PublishVersion guarded the same way, CodeSha256 checked against the image; then the image
+   gets the ECR tag ``lambda-<function>-<version>`` that shields it from lifecycle expiry
+   (:mod:`action_scripts.lambda_ecr_tags`) — if that fails the deploy fails here, because a
+   version whose image may expire is no safe rollback target;
 4. the new version is invoked with the smoke payload *before it gets any traffic*;
 5. the alias moves (RevisionId-guarded) per strategy; during canary/linear steps the alarms are
    watched and an alarm in ALARM (or the timeout) moves the alias back to the previous version;
-6. retention prunes old versions no alias routes to; the step summary and an optional GitHub
-   Deployment record say what happened.
+6. retention prunes old versions no alias routes to and removes their tags (a failure to untag
+   only warns); the step summary and an optional GitHub Deployment record say what happened.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import botocore.exceptions
 from action_scripts import (
     aws,
     deployments,
+    lambda_ecr_tags,
     lambda_image,
     lambda_ops,
     lambda_strategy,
@@ -378,10 +382,14 @@ def _roll_back(
     outcome.rolled_back = True
 
 
-def prune(lam: Any, function: str, *, keep: int, protect: set[str]) -> list[str]:
+def prune(
+    lam: Any, function: str, *, keep: int, protect: set[str], ecr: Any, function_name: str
+) -> list[str]:
     """Delete the oldest published versions beyond ``keep``, never one an alias routes to.
 
-    Pruning is housekeeping: a failure warns and never fails the deploy.
+    Each deleted version's rollback tag is removed afterwards (before, a failed delete would leave
+    a retained version unprotected). Pruning is housekeeping: a failure warns and never fails the
+    deploy.
     """
     if keep == 0:
         return []
@@ -400,6 +408,7 @@ def prune(lam: Any, function: str, *, keep: int, protect: set[str]) -> list[str]
         if version in protect:
             continue
         try:
+            image = lambda_image.parse(lambda_ops.version_image_uri(lam, function, version))
             lam.delete_function(FunctionName=function, Qualifier=version)
         except botocore.exceptions.ClientError as exc:
             # e.g. an alias moved to it since we listed: AWS refuses, which is what we want.
@@ -407,6 +416,12 @@ def prune(lam: Any, function: str, *, keep: int, protect: set[str]) -> list[str]
             continue
         deleted.append(version)
         excess -= 1
+        if image is None:
+            runner.info(f"Version {version} ran no ECR image this deploy can reach; no tag to "
+                        "remove.")
+        else:
+            lambda_ecr_tags.release(ecr, image=image, function_name=function_name,
+                                    version=version)
     if deleted:
         runner.info(f"Pruned versions {', '.join(deleted)} (keeping {keep}).")
     return deleted
@@ -465,7 +480,8 @@ def deploy(
     if record:
         record.status("success", f"version {outcome.version} live on {inputs.alias}")
     protect = {outcome.version, outcome.previous} - {""}
-    outcome.pruned = prune(lam, inputs.function, keep=inputs.keep_versions, protect=protect)
+    outcome.pruned = prune(lam, inputs.function, keep=inputs.keep_versions, protect=protect,
+                           ecr=clients.ecr, function_name=str(config["FunctionName"]))
 
 
 def _publish_and_shift(
@@ -508,6 +524,10 @@ def _publish_and_shift(
                 reason="update-failed",
             )
         runner.info(f"Published version {outcome.version} (CodeSha256 {published_digest}).")
+        # Before any traffic: a version whose image the lifecycle policy may expire is no safe
+        # rollback target, so failing to protect it stops the deploy with the alias untouched.
+        lambda_ecr_tags.protect(clients.ecr, image=image, function_name=str(config["FunctionName"]),
+                                version=outcome.version)
         outcome.timings["publish"] = clock.elapsed()
 
     smoke_test(inputs, lam, outcome.version)

@@ -118,6 +118,8 @@ data "aws_iam_policy_document" "deploy" {
       sid = "EcrPushPull"
       actions = [
         "ecr:BatchCheckLayerAvailability",
+        # lambda-deploy removes a pruned version's rollback tag (by tag only, never a digest).
+        "ecr:BatchDeleteImage",
         "ecr:BatchGetImage",
         "ecr:CompleteLayerUpload",
         "ecr:DescribeImageScanFindings",
