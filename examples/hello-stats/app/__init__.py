@@ -1,1 +1,4 @@
-"""hello-stats: the smallest useful Hoopstat app (raw box score in, per-team totals out)."""
+"""hello-stats: the smallest useful Hoopstat app.
+
+Raw box score in, per-team totals out.
+"""

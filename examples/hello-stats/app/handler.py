@@ -1,7 +1,8 @@
 """Lambda handler: read a raw box score from S3, write signed per-team totals back to S3.
 
 Event: ``{"game_id": "0022300061", "date": "2024-03-15", "source": "nba-api"}`` (source optional).
-Environment (set by Terraform): ``HOOPSTAT_DATA_BUCKET``, ``HOOPSTAT_APP`` (``hello-stats``),
+Environment (set by Terraform): ``HOOPSTAT_DATA_BUCKET``,
+``HOOPSTAT_APP`` (``hello-stats``),
 ``HELLO_STATS_SECRET_NAME`` (a JSON secret with ``signing_key``).
 """
 
@@ -62,7 +63,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         obs.logger.warning("bad event", extra={"error": str(exc)})
         return {"statusCode": 400, "error": str(exc)}
 
-    signing_key = get_secret(os.environ["HELLO_STATS_SECRET_NAME"], as_json=True)["signing_key"]
+    secret_name = os.environ["HELLO_STATS_SECRET_NAME"]
+    signing_key = get_secret(secret_name, as_json=True)["signing_key"]
     raw = store().read_raw(source=source, dataset="box-scores", day=day, name=f"{game_id}.json")
     totals = team_totals(raw.json())
     data = {"game_id": game_id, "date": day.isoformat(), "teams": totals,

@@ -2,7 +2,8 @@
 
 Run against the bench (or a sandbox account) before invoking the handler with smoke/event.json:
 ``python smoke/seed.py`` with ``AWS_ENDPOINT_URL``, ``HOOPSTAT_DATA_BUCKET`` and
-``HELLO_STATS_SECRET_NAME`` set. Idempotent. The signing key is random: nothing secret lives here.
+``HELLO_STATS_SECRET_NAME`` set. Idempotent.
+The signing key is random: nothing secret lives here.
 """
 
 from __future__ import annotations

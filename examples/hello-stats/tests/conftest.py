@@ -1,4 +1,7 @@
-"""Fixtures for hello-stats: the suite's moto bench and a seeded data bucket and secret."""
+"""Fixtures for hello-stats.
+
+The suite's moto bench and a seeded data bucket and secret.
+"""
 
 from __future__ import annotations
 
@@ -36,4 +39,5 @@ def deployed(app_bench: Bench) -> Deployed:
     seeded = subprocess.run([sys.executable, str(APP_DIR / "smoke" / "seed.py")], env=env,
                             capture_output=True, text=True, timeout=60, check=False)
     assert seeded.returncode == 0, seeded.stderr
-    return Deployed(app_bench, env["HOOPSTAT_DATA_BUCKET"], env["HELLO_STATS_SECRET_NAME"], env)
+    secret_name = env["HELLO_STATS_SECRET_NAME"]
+    return Deployed(app_bench, env["HOOPSTAT_DATA_BUCKET"], secret_name, env)

@@ -1,4 +1,7 @@
-"""The deployed-app handle the hello-stats tests share (a module: conftest is not importable)."""
+"""The deployed-app handle the hello-stats tests share.
+
+A module, since conftest is not importable.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""hello-stats' real handler, run as Lambda would run it, against S3 and Secrets Manager in moto."""
+"""hello-stats' real handler, run as Lambda would run it.
+
+Against S3 and Secrets Manager in moto.
+"""
 
 from __future__ import annotations
 
