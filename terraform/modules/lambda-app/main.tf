@@ -240,28 +240,21 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = each.value
 }
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${var.function_name}-errors"
-  alarm_description   = "${var.function_name} raised errors"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.topic_arn]
-  ok_actions          = [local.topic_arn]
-  tags                = var.tags
+locals {
+  # Alarms that fire on any occurrence in five minutes: one shape, one resource.
+  count_alarms = {
+    errors    = { metric = "Errors", description = "raised errors" }
+    throttles = { metric = "Throttles", description = "was throttled (reserved concurrency reached)" }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  alarm_name          = "${var.function_name}-throttles"
-  alarm_description   = "${var.function_name} was throttled (reserved concurrency reached)"
+resource "aws_cloudwatch_metric_alarm" "count" {
+  for_each = local.count_alarms
+
+  alarm_name          = "${var.function_name}-${each.key}"
+  alarm_description   = "${var.function_name} ${each.value.description}"
   namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
+  metric_name         = each.value.metric
   dimensions          = { FunctionName = aws_lambda_function.this.function_name }
   statistic           = "Sum"
   period              = 300

@@ -36,8 +36,8 @@ output "alarm_topic_arn" {
 output "alarm_names" {
   description = "Names of the errors, throttles and p95 duration alarms."
   value = [
-    aws_cloudwatch_metric_alarm.errors.alarm_name,
-    aws_cloudwatch_metric_alarm.throttles.alarm_name,
+    aws_cloudwatch_metric_alarm.count["errors"].alarm_name,
+    aws_cloudwatch_metric_alarm.count["throttles"].alarm_name,
     aws_cloudwatch_metric_alarm.duration_p95.alarm_name,
   ]
 }
