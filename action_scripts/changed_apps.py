@@ -38,7 +38,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from action_scripts import runner
+from action_scripts import runner, validate
 from action_scripts.errors import FactoryError
 
 # A ref or revision as git accepts it on the command line, and never an option (leading `-`).
@@ -47,8 +47,6 @@ GIT_REVISION_EXPECTED = (
     "a commit SHA, branch, tag or revision such as `HEAD~1` or `origin/main` "
     "(not starting with `-`)"
 )
-TREE_DIR = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
-TREE_DIR_EXPECTED = "a directory relative to the repository root, such as `apps` (no `..`)"
 NULL_SHA = re.compile(r"0{40}|0{64}")
 # Events on which every app is listed: a manual run means "deploy everything".
 FULL_LIST_EVENTS = ("workflow_dispatch",)
@@ -413,8 +411,12 @@ def read_options(argv: list[str], environ: Mapping[str, str]) -> Options:
     for name in ("base", "head"):
         if inputs.raw(name).startswith("-"):
             inputs.problem(name, "starts with `-`.", GIT_REVISION_EXPECTED)
-    apps_dir = inputs.matching("apps-dir", TREE_DIR, expected=TREE_DIR_EXPECTED, default="apps")
-    libs_dir = inputs.matching("libs-dir", TREE_DIR, expected=TREE_DIR_EXPECTED, default="libs")
+    apps_dir = inputs.matching(
+        "apps-dir", validate.REPO_DIR, expected=validate.REPO_DIR_EXPECTED, default="apps"
+    )
+    libs_dir = inputs.matching(
+        "libs-dir", validate.REPO_DIR, expected=validate.REPO_DIR_EXPECTED, default="libs"
+    )
     repo = inputs.text("repo", default=".")
     if not os.path.isdir(repo):
         inputs.problem("repo", f"'{repo}' is not a directory.", "a checkout of the repository")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from action_scripts import aws, ecr_repository, ecr_scan, runner, validate
+from action_scripts.ecr_build import BUILDERS, Builder, BuildRequest, build_and_push
 from action_scripts.ecr_registry import (
     ENDPOINT_EXPECTED,
     ENDPOINT_SETTING,
@@ -27,9 +28,8 @@ from action_scripts.ecr_registry import (
     check_endpoint_override,
     login,
 )
+from action_scripts.ecr_source_hash import source_hash
 from action_scripts.errors import FactoryError
-from action_scripts.image_builders import BUILDERS, Builder, BuildRequest, build_and_push
-from action_scripts.image_context import source_hash
 
 PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 PLATFORM_EXPECTED = "one platform such as `linux/amd64` or `linux/arm64` (Lambda takes one)"

@@ -30,17 +30,17 @@ import botocore.exceptions
 
 from action_scripts import (
     aws,
-    deployments,
+    github_deployments,
+    lambda_api,
     lambda_ecr_tags,
     lambda_image,
-    lambda_ops,
     lambda_strategy,
     runner,
     validate,
 )
 from action_scripts.errors import FactoryError
+from action_scripts.lambda_api import Clock
 from action_scripts.lambda_image import ImageRef
-from action_scripts.lambda_ops import Clock
 from action_scripts.lambda_strategy import Strategy
 
 SMOKE_PAYLOAD_EXPECTED = (
@@ -185,7 +185,7 @@ def preflight(inputs: DeployInputs, clients: Clients, region: str) -> tuple[
             "in this region.",
             reason="invalid-input",
         )
-    config = lambda_ops.function_config(clients.lam, inputs.function)
+    config = lambda_api.function_config(clients.lam, inputs.function)
     if config.get("PackageType") != "Image":
         raise FactoryError(
             f"`function-name` {inputs.function} is a {config.get('PackageType', 'Zip')} "
@@ -215,7 +215,7 @@ def preflight(inputs: DeployInputs, clients: Clients, region: str) -> tuple[
                 fix="Use the exact alarm names (the lambda-app Terraform module outputs them).",
                 reason="invalid-input",
             )
-    alias = lambda_ops.get_alias(clients.lam, inputs.function, inputs.alias)
+    alias = lambda_api.get_alias(clients.lam, inputs.function, inputs.alias)
     image = lambda_image.resolve(clients.ecr, inputs.image, input_name="image-uri")
     if inputs.image.tag:
         runner.info(f"Resolved tag {inputs.image.tag} to sha256:{image.digest}.")
@@ -273,7 +273,7 @@ def shift(
     lam = clients.lam
     if alias is None:
         runner.info(f"Creating alias {inputs.alias} → version {new} (first deploy).")
-        lambda_ops.aws_call(
+        lambda_api.aws_call(
             lambda: lam.create_alias(
                 FunctionName=inputs.function, Name=inputs.alias, FunctionVersion=new,
                 Description=description[:256],
@@ -283,8 +283,8 @@ def shift(
         return
     previous = str(alias["FunctionVersion"])
     revision = str(alias["RevisionId"])
-    fields = lambda_ops.parse_description(description)
-    alias_description = lambda_ops.make_description(
+    fields = lambda_api.parse_description(description)
+    alias_description = lambda_api.make_description(
         sha=fields.get("sha", ""), digest=fields.get("digest", "").removeprefix("sha256:"),
         run_url=fields.get("run", ""), previous=previous if previous != new else "",
     )
@@ -301,7 +301,7 @@ def shift(
             percent = f"{step.weight * 100:.0f}%"
             runner.info(f"Shifting {percent} of {inputs.alias} to version {new} for "
                         f"{step.minutes} min ({clock.elapsed():.1f}s elapsed).")
-            moved = lambda_ops.move_alias(
+            moved = lambda_api.move_alias(
                 lam, function=inputs.function, alias=inputs.alias, version=previous,
                 revision_id=revision, extra=(new, step.weight), what=f"shifting {percent}",
             )
@@ -336,7 +336,7 @@ def shift(
                 clock.sleep(min(poll, max(0.0, step_end - clock.now())))
         if previous == new:
             runner.info(f"Version {new} is already the alias's primary; clearing extra weights.")
-        lambda_ops.move_alias(
+        lambda_api.move_alias(
             lam, function=inputs.function, alias=inputs.alias, version=new, revision_id=revision,
             description=alias_description, what="moving the alias",
         )
@@ -375,7 +375,7 @@ def _roll_back(
     lam: Any, inputs: DeployInputs, *, previous: str, revision: str, outcome: Outcome
 ) -> None:
     runner.warning(f"Rolling {inputs.alias} back to version {previous}.", title="Rolling back")
-    lambda_ops.move_alias(
+    lambda_api.move_alias(
         lam, function=inputs.function, alias=inputs.alias, version=previous,
         revision_id=revision, what="rolling back",
     )
@@ -394,9 +394,9 @@ def prune(
     if keep == 0:
         return []
     try:
-        versions = [v["Version"] for v in lambda_ops.list_versions(lam, function)]
-        for alias in lambda_ops.list_aliases(lam, function):
-            protect |= lambda_ops.routed_versions(alias)
+        versions = [v["Version"] for v in lambda_api.list_versions(lam, function)]
+        for alias in lambda_api.list_aliases(lam, function):
+            protect |= lambda_api.routed_versions(alias)
     except botocore.exceptions.ClientError as exc:
         runner.warning(f"Could not list versions to prune: {exc}", title="Retention skipped")
         return []
@@ -408,7 +408,7 @@ def prune(
         if version in protect:
             continue
         try:
-            image = lambda_image.parse(lambda_ops.version_image_uri(lam, function, version))
+            image = lambda_image.parse(lambda_api.version_image_uri(lam, function, version))
             lam.delete_function(FunctionName=function, Qualifier=version)
         except botocore.exceptions.ClientError as exc:
             # e.g. an alias moved to it since we listed: AWS refuses, which is what we want.
@@ -443,7 +443,7 @@ def deploy(
     if alias is not None:
         outcome.previous = str(alias["FunctionVersion"])
         weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-        serving = lambda_ops.version_digest(lam, inputs.function, outcome.previous)
+        serving = lambda_api.version_digest(lam, inputs.function, outcome.previous)
         if serving == image.digest and not weights:
             outcome.version = outcome.previous
             outcome.noop = True
@@ -460,10 +460,10 @@ def deploy(
             )
 
     sha = environ.get("GITHUB_SHA", "")
-    description = lambda_ops.make_description(
-        sha=sha, digest=image.digest, run_url=deployments.run_url(environ)
+    description = lambda_api.make_description(
+        sha=sha, digest=image.digest, run_url=github_deployments.run_url(environ)
     )
-    record = deployments.start(
+    record = github_deployments.start(
         token=inputs.github_token, environ=environ, environment=inputs.environment, ref=sha,
         task="deploy",
         description=f"{inputs.function}:{inputs.alias} → sha256:{image.digest[:12]}",
@@ -492,20 +492,20 @@ def _publish_and_shift(
     lam = clients.lam
     with runner.group(f"Updating {inputs.function} to sha256:{image.digest}"):
         if config.get("LastUpdateStatus") == "InProgress":
-            config = lambda_ops.wait_updated(lam, function=inputs.function, clock=clock,
+            config = lambda_api.wait_updated(lam, function=inputs.function, clock=clock,
                                              deadline=deadline)
         revision = str(config["RevisionId"])
-        lambda_ops.aws_call(
+        lambda_api.aws_call(
             lambda: lam.update_function_code(
                 FunctionName=inputs.function, ImageUri=image.digest_uri, RevisionId=revision,
                 Publish=False,
             ),
             function=inputs.function, what="updating the code",
         )
-        updated = lambda_ops.wait_updated(lam, function=inputs.function, clock=clock,
+        updated = lambda_api.wait_updated(lam, function=inputs.function, clock=clock,
                                           deadline=deadline)
         outcome.timings["update"] = clock.elapsed()
-        published = lambda_ops.aws_call(
+        published = lambda_api.aws_call(
             lambda: lam.publish_version(
                 FunctionName=inputs.function, Description=description,
                 RevisionId=str(updated["RevisionId"]), CodeSha256=str(updated["CodeSha256"]),
@@ -513,7 +513,7 @@ def _publish_and_shift(
             function=inputs.function, what="publishing the version",
         )
         outcome.version = str(published["Version"])
-        published_digest = lambda_ops.version_digest(lam, inputs.function, outcome.version)
+        published_digest = lambda_api.version_digest(lam, inputs.function, outcome.version)
         if image.digest not in {published_digest, str(published.get("CodeSha256", ""))}:
             raise FactoryError(
                 f"Version {outcome.version} runs sha256:{published_digest}, not the requested "

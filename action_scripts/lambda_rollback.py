@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from action_scripts import aws, deployments, lambda_image, lambda_ops, runner, validate
+from action_scripts import aws, github_deployments, lambda_api, lambda_image, runner, validate
 from action_scripts.errors import FactoryError
 
 TO = re.compile(r"previous|\d{1,9}|[0-9a-f]{7,40}")
@@ -63,9 +63,9 @@ def _bad_to(inputs: RollbackInputs, message: str) -> FactoryError:
 
 def find_target(lam: Any, inputs: RollbackInputs, alias: dict[str, Any]) -> tuple[str, str]:
     """The version to roll back to, and the git SHA it was built from (if recorded)."""
-    versions = lambda_ops.list_versions(lam, inputs.function)
+    versions = lambda_api.list_versions(lam, inputs.function)
     described = {
-        str(v["Version"]): lambda_ops.parse_description(str(v.get("Description") or ""))
+        str(v["Version"]): lambda_api.parse_description(str(v.get("Description") or ""))
         for v in versions
     }
     runner.info("Published versions: " + ", ".join(
@@ -73,7 +73,7 @@ def find_target(lam: Any, inputs: RollbackInputs, alias: dict[str, Any]) -> tupl
     ))
     current = str(alias["FunctionVersion"])
     if inputs.to == "previous":
-        recorded = lambda_ops.parse_description(str(alias.get("Description") or ""))
+        recorded = lambda_api.parse_description(str(alias.get("Description") or ""))
         target = recorded.get("previous", "")
         if not target:
             older = [n for n in described if int(n) < int(current)] if current.isdigit() else []
@@ -104,7 +104,7 @@ def find_target(lam: Any, inputs: RollbackInputs, alias: dict[str, Any]) -> tupl
 
 
 def check_image(ecr: Any, lam: Any, function: str, version: str) -> str:
-    uri = lambda_ops.version_image_uri(lam, function, version)
+    uri = lambda_api.version_image_uri(lam, function, version)
     ref = lambda_image.parse(uri)
     if ref is None or not ref.digest:
         raise FactoryError(
@@ -131,8 +131,8 @@ def check_image(ecr: Any, lam: Any, function: str, version: str) -> str:
 
 def rollback(inputs: RollbackInputs, *, lam: Any, ecr: Any, environ: Mapping[str, str],
              outputs: dict[str, str]) -> None:
-    config = lambda_ops.function_config(lam, inputs.function)
-    alias = lambda_ops.get_alias(lam, inputs.function, inputs.alias)
+    config = lambda_api.function_config(lam, inputs.function)
+    alias = lambda_api.get_alias(lam, inputs.function, inputs.alias)
     if alias is None:
         raise FactoryError(
             f"`alias` {inputs.alias} does not exist on `{inputs.function}`.",
@@ -156,18 +156,18 @@ def rollback(inputs: RollbackInputs, *, lam: Any, ecr: Any, environ: Mapping[str
                       title="Dry run")
         _summary(inputs, config, current, target, digest, note="dry run: nothing changed")
         return
-    record = deployments.start(
+    record = github_deployments.start(
         token=inputs.github_token, environ=environ, environment=inputs.environment,
         ref=sha or environ.get("GITHUB_SHA", ""), task="rollback",
         description=f"rollback {inputs.function}:{inputs.alias} {current} → {target}",
         payload={"function": inputs.function, "alias": inputs.alias, "from": current,
                  "to": target},
     )
-    description = lambda_ops.make_description(
-        sha=sha, digest=digest, run_url=deployments.run_url(environ), previous=current,
+    description = lambda_api.make_description(
+        sha=sha, digest=digest, run_url=github_deployments.run_url(environ), previous=current,
     )
     try:
-        lambda_ops.move_alias(
+        lambda_api.move_alias(
             lam, function=inputs.function, alias=inputs.alias, version=target,
             revision_id=str(alias["RevisionId"]), description=description,
             what="rolling back",

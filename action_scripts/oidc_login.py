@@ -14,7 +14,7 @@ from typing import Any
 
 import botocore.exceptions
 
-from action_scripts import aws, oidc, runner, validate
+from action_scripts import aws, oidc_token, runner, validate
 from action_scripts.errors import FactoryError
 from action_scripts.retry import retry
 
@@ -96,21 +96,23 @@ def check_account(account: str, allowed: tuple[str, ...], *, mask_id: bool) -> N
 
 
 def fetch_token(environ: dict[str, str], audience: str, attempts: int) -> str:
-    url, request_token = oidc.token_request_settings(environ)
+    url, request_token = oidc_token.token_request_settings(environ)
     runner.mask(request_token)
     try:
         token = retry(
-            lambda: oidc.request_token(url, request_token, audience),
+            lambda: oidc_token.request_token(url, request_token, audience),
             attempts=attempts,
-            is_transient=lambda exc: isinstance(exc, oidc.TokenRequestError) and exc.transient,
+            is_transient=lambda exc: (
+                isinstance(exc, oidc_token.TokenRequestError) and exc.transient
+            ),
             what="Requesting the GitHub OIDC token",
         )
-    except oidc.TokenRequestError as exc:
+    except oidc_token.TokenRequestError as exc:
         raise FactoryError(
             f"Could not get an OIDC token from the runner: {exc}.",
             title="OIDC token request failed",
             fix="Check that the job has `permissions: id-token: write` and re-run; if GitHub is "
-            "having an incident, see docs/runbooks/break-glass-oidc.md.",
+            "having an incident, see docs/runbooks/break-glass-oidc_token.md.",
             reason="id-token-unavailable",
         ) from exc
     runner.mask(token)
@@ -118,12 +120,12 @@ def fetch_token(environ: dict[str, str], audience: str, attempts: int) -> str:
 
 
 def access_denied(exc: Exception, token: str, role_arn: str, audience: str) -> FactoryError:
-    claims = oidc.decode_claims(token)
-    condition = oidc.trust_condition(claims, audience=audience)
-    hints = "\n".join(f"- {hint}" for hint in oidc.sub_hints(claims))
+    claims = oidc_token.decode_claims(token)
+    condition = oidc_token.trust_condition(claims, audience=audience)
+    hints = "\n".join(f"- {hint}" for hint in oidc_token.sub_hints(claims))
     details = (
         "**Claims of the token GitHub issued to this job**\n\n"
-        + oidc.claims_table(claims)
+        + oidc_token.claims_table(claims)
         + "\n\n**A trust-policy condition on the role that would accept this token**\n\n"
         + "```json\n"
         + json.dumps({"Condition": condition}, indent=2)
@@ -174,7 +176,7 @@ def assume_role(inputs: LoginInputs, token: str) -> dict[str, Any]:
                 f"`{inputs.audience}` (the `github-oidc` Terraform module creates it), and "
                 "`audience` must match the provider's client ID list.",
                 reason="invalid-identity-token",
-                details=oidc.claims_table(oidc.decode_claims(token)),
+                details=oidc_token.claims_table(oidc_token.decode_claims(token)),
             ) from exc
         if code == "ValidationError" and "DurationSeconds" in str(exc):
             raise FactoryError(

@@ -35,7 +35,7 @@ from action_scripts import runner
 from action_scripts import terraform_guard as guard
 from action_scripts import terraform_plan as tfplan
 from action_scripts.errors import FactoryError
-from action_scripts.terraform_cli import (
+from action_scripts.terraform_binary import (
     VERSION_EXPECTED,
     VERSION_PATTERN,
     Result,
@@ -44,8 +44,8 @@ from action_scripts.terraform_cli import (
     var_file_args,
 )
 from action_scripts.terraform_comment import render
-from action_scripts.terraform_github import PlanComment, PlanComments
 from action_scripts.terraform_lock import LockInfo, is_lock_error, parse_lock_info
+from action_scripts.terraform_pr_comments import PlanComment, PlanComments
 
 COMMANDS = ("plan", "apply", "drift")
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})

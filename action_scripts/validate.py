@@ -62,3 +62,10 @@ IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 IMAGE_TAG_EXPECTED = (
     "tags of up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
 )
+
+
+# A directory inside the repository, written relative to its root: no leading `/`, no `..` part.
+REPO_DIR = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+REPO_DIR_EXPECTED = (
+    "a directory relative to the repository root, such as `.` or `apps/api` (no `..`)"
+)

@@ -37,4 +37,4 @@ if [ ! -f "${venv}/.ready" ]; then
   echo "Hoopstat Factory: Python environment ready in $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')s (${venv})"
 fi
 
-exec "${venv}/bin/python" -m action_scripts.cli "$@"
+exec "${venv}/bin/python" -m action_scripts "$@"

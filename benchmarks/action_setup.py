@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from action_scripts.bench.act import export_suite  # noqa: E402
+from factory_bench.act import export_suite  # noqa: E402
 
 
 def timed(script: Path, runner_temp: Path) -> float:

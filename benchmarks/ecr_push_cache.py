@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from action_scripts.bench.stack import Bench, start_service  # noqa: E402
+from factory_bench.stack import Bench, start_service  # noqa: E402
 
 
 def push_once(env: dict[str, str], workdir: Path) -> float:
@@ -44,7 +44,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, Bench(Path(tmp) / "bench") as bench:
         work = Path(tmp)
         registry = start_service(
-            "registry", [sys.executable, "-m", "action_scripts.bench.registry",
+            "registry", [sys.executable, "-m", "factory_bench.registry",
                          "--moto-url", bench.moto_url, "--workdir", str(work / "registry")],
             log_dir=work / "logs")
         try:

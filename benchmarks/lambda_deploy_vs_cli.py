@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from action_scripts.bench.stack import Bench  # noqa: E402
+from factory_bench.stack import Bench  # noqa: E402
 
 
 def put_image(ecr: Any, repository: str, tag: str) -> str:
@@ -67,7 +67,7 @@ def deploy_with_action(function: str, uri: str, env: dict[str, str]) -> float:
     inputs = {"INPUT_FUNCTION_NAME": function, "INPUT_IMAGE_URI": uri,
               "INPUT_SMOKE_PAYLOAD": "{}", "INPUT_KEEP_VERSIONS": "0"}
     started = time.perf_counter()
-    run([sys.executable, "-m", "action_scripts.cli", "lambda-deploy"], {**env, **inputs})
+    run([sys.executable, "-m", "action_scripts", "lambda-deploy"], {**env, **inputs})
     return time.perf_counter() - started
 
 

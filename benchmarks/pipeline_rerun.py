@@ -21,12 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from factory_bench import act, local_run
+from factory_bench.stack import Bench
 
-from action_scripts import local_run  # noqa: E402
-from action_scripts.bench import act  # noqa: E402
-from action_scripts.bench.stack import Bench  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 # act ends each step with "✅  Success - Main <step name> [1.234s]" (or "❌  Failure - ...");
 # composite actions log their inner steps the same way, so the outer step is the one whose
@@ -72,11 +70,11 @@ def all_steps(log: str) -> list[tuple[str, str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="re-runs to time (default 3)")
-    parser.add_argument("--app", type=Path, default=local_run.DEFAULT_APP)
+    parser.add_argument("--app", type=Path, default=ROOT / "examples" / "hello-stats")
     parser.add_argument("--workdir", type=Path, default=None, help="keep logs here")
     parser.add_argument("--steps", action="store_true", help="also list every step's time")
     args = parser.parse_args()
-    missing = local_run.preflight()
+    missing = local_run.preflight(ROOT)
     if missing:
         print("pipeline_rerun needs: " + "; ".join(missing), file=sys.stderr)
         return 1
@@ -86,12 +84,13 @@ def main() -> int:
     failures = 0
     try:
         with Bench(workdir / "bench", registry=True) as bench:
-            pipeline = local_run.Pipeline(bench=bench, app_dir=args.app.resolve(), workdir=workdir)
+            pipeline = local_run.Pipeline(bench=bench, app_dir=args.app.resolve(), workdir=workdir,
+                                          suite_root=ROOT)
             started = time.monotonic()
             pipeline.provision()
             pipeline.seed()
             pipeline.render()
-            suite = act.export_suite(local_run.SUITE_ROOT, workdir / "suite")
+            suite = act.export_suite(ROOT, workdir / "suite")
             cache = workdir / "act-cache"
             print(
                 f"setup (terraform apply, seed, render) {time.monotonic() - started:.1f}s",

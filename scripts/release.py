@@ -13,7 +13,7 @@ them on one ref). A release:
    ``.github/workflows/`` and ``actions/`` to ``@vX.Y.Z``, commits it and tags it ``vX.Y.Z``
    (annotated), then moves the major tag ``vX`` to it — so a caller pinned to the tag or to
    the tagged SHA runs exactly the actions of that release, while the branch keeps ``@main``;
-2. back on the branch, records the release (``action_scripts/templates/release.json``: the
+2. back on the branch, records the release (``cli/factory_cli/templates/release.json``: the
    default pin of ``factory init``) and re-renders ``workflow-templates/`` pinned to the
    release commit's SHA with a ``# vX.Y.Z`` comment, in one commit.
 
@@ -111,13 +111,14 @@ def check_repo(repo: Path, version: str, *, dry_run: bool) -> str:
 
 def render_templates(repo: Path, *, sha: str, version: str) -> dict[Path, str]:
     """workflow-templates/ re-rendered from the repo's own Jinja sources, pinned to ``sha``."""
-    sys.path.insert(0, str(repo))
+    sys.path.insert(0, str(repo / "cli"))
     try:
-        from action_scripts import init_repo
+        from factory_cli import init_repo
     finally:
         sys.path.pop(0)
     rendered = init_repo.render_workflow_templates(
-        suite=SUITE, ref=sha, version=version, template_dir=repo / "action_scripts" / "templates"
+        suite=SUITE, ref=sha, version=version,
+        template_dir=repo / "cli" / "factory_cli" / "templates",
     )
     return {repo / "workflow-templates" / name: text for name, text in rendered.items()}
 
@@ -134,7 +135,7 @@ def release(repo: Path, raw_version: str, *, dry_run: bool, push: str | None) ->
     if dry_run:
         print(f"  tag {version} (annotated) on the release commit; move {major} to it")
         print(
-            "  workflow-templates/ and action_scripts/templates/release.json → "
+            "  workflow-templates/ and cli/factory_cli/templates/release.json → "
             f"@<release sha> # {version}, committed on {branch}"
         )
         print("Dry run: nothing changed.")
@@ -152,7 +153,7 @@ def release(repo: Path, raw_version: str, *, dry_run: bool, push: str | None) ->
     finally:
         git(repo, "checkout", "-q", branch)
 
-    record = repo / "action_scripts" / "templates" / "release.json"
+    record = repo / "cli" / "factory_cli" / "templates" / "release.json"
     record.write_text(json.dumps({"version": version, "sha": sha}, indent=2) + "\n")
     templates = render_templates(repo, sha=sha, version=version)
     for path, text in templates.items():

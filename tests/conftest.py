@@ -1,59 +1,23 @@
-"""Shared fixtures: the bench (moto + OIDC issuer as real processes) and workflow runs via act."""
+"""Shared fixtures: workflow runs via act against the bench (the bench itself comes from the
+``factory_bench.testing`` plugin)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from action_scripts.bench import act
-from action_scripts.bench.stack import Bench
-
-SUITE_DIR = Path(__file__).resolve().parents[1]
-
-
-def need_tool(name: str, *, install_hint: str, path: str | None = None) -> str:
-    """Return the tool's path; skip with a reason if it is absent — but fail under CI.
-
-    CI installs every tool (.ci/run), so an absent tool there is a broken setup, not a skip.
-    """
-    found = path if path and Path(path).exists() else shutil.which(name)
-    if found is None:
-        beside = Path(sys.executable).parent / name
-        found = str(beside) if beside.exists() else None
-    if found is None:
-        message = f"{name} is not installed ({install_hint})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}; .ci/run should have installed it")
-        pytest.skip(message)
-    return found
+from factory_bench import act
+from factory_bench.stack import Bench
+from factory_bench.testing import need_tool
+from tests.helpers import SUITE_DIR, WorkflowRunner
 
 
 @pytest.fixture(scope="session")
 def suite_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The suite as ``uses: hoopstat-haus/hoopstat-factory/...`` sees it: git-visible files only."""
     return act.export_suite(SUITE_DIR, tmp_path_factory.mktemp("suite") / "hoopstat-factory")
-
-
-@pytest.fixture(scope="session")
-def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
-    """One bench for the session; tests use unique resource names so they do not collide."""
-    with Bench(tmp_path_factory.mktemp("bench")) as running:
-        yield running
-
-
-WorkflowRunner = Callable[..., act.ActResult]
-
-
-@pytest.fixture(scope="session")
-def act_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One act cache for the session, so workflow jobs reuse the suite's venv (warm setup)."""
-    return tmp_path_factory.mktemp("act-cache")
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from action_scripts import init_repo
-from action_scripts.bench.act import commit_all, git
-from tests.conftest import SUITE_DIR
+from factory_bench.act import commit_all, git
+from factory_cli import init_repo
+from tests.helpers import SUITE_DIR
 
 
 def load_release() -> ModuleType:
@@ -70,7 +70,7 @@ def test_workflow_templates_are_up_to_date() -> None:
     )
     actual = {p.name: p.read_text() for p in TEMPLATES}
     assert actual == expected, (
-        "stale: run `python -m action_scripts.init_repo --workflow-templates workflow-templates`"
+        "stale: run `python -m factory_cli.init_repo --workflow-templates workflow-templates`"
     )
     for name in expected:
         props_path = SUITE_DIR / "workflow-templates" / name.replace(".yml", ".properties.json")
@@ -132,7 +132,7 @@ def test_calls_match_the_callee_inputs(path: Path) -> None:
 def scratch_suite(tmp_path: Path) -> Path:
     """A git copy of the parts of the suite a release touches."""
     repo = tmp_path / "suite"
-    for part in (".github/workflows", "actions", "workflow-templates", "action_scripts/templates"):
+    for part in (".github/workflows", "actions", "workflow-templates", "cli/factory_cli/templates"):
         shutil.copytree(SUITE_DIR / part, repo / part)
     git(repo, "init", "-q", "-b", "main")
     commit_all(repo, "suite")
@@ -162,7 +162,7 @@ def test_release_pins_tags_and_moves_the_major_tag(scratch_suite: Path) -> None:
         for m in references(sorted((repo / "workflow-templates").glob("*.yml")))
     }
     assert pins == {(sha, "# v0.1.0")}
-    record = json.loads((repo / "action_scripts/templates/release.json").read_text())
+    record = json.loads((repo / "cli/factory_cli/templates/release.json").read_text())
     assert record == {"version": "v0.1.0", "sha": sha}
     assert git(repo, "status", "--porcelain") == ""
 

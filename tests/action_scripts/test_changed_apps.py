@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from action_scripts import changed_apps
-from action_scripts.bench.act import commit_all, git
+from factory_bench.act import commit_all, git
 
 
 def pyproject(name: str, *deps: str, extra: str = "") -> str:

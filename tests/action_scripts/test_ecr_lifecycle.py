@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from action_scripts.bench.stack import Bench
 from action_scripts.ecr_lifecycle import (
     Image,
     evaluate,
@@ -13,7 +12,8 @@ from action_scripts.ecr_lifecycle import (
     rollback_tag,
     validate,
 )
-from tests.action_scripts.ecr_helpers import unique
+from factory_bench.stack import Bench
+from tests.helpers.ecr import unique
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

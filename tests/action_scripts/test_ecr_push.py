@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.ecr_helpers import PushRun, git_sha, run_push, skopeo_inspect, unique
-from tests.conftest import need_tool
-from tests.registry_fixtures import BenchRegistry, buildah, registry, write_app  # noqa: F401
+from factory_bench.stack import Bench
+from factory_bench.testing import BenchRegistry, need_tool, write_app
+from tests.helpers.ecr import PushRun, git_sha, run_push, skopeo_inspect, unique
 
 
 @pytest.fixture
 def push(
-    bench: Bench, registry: BenchRegistry, buildah: str,  # noqa: F811
+    bench: Bench, registry: BenchRegistry, buildah: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> Any:
     def run(workspace: Path, inputs: dict[str, str], **kwargs: Any) -> PushRun:
@@ -60,7 +59,7 @@ def set_scan_results(bench: Bench, repository: str, *, status: str = "COMPLETE",
 
 
 def test_first_push_builds_and_image_is_pullable_by_digest(
-    push: Any, bench: Bench, registry: BenchRegistry, tmp_path: Path,  # noqa: F811
+    push: Any, bench: Bench, registry: BenchRegistry, tmp_path: Path,
 ) -> None:
     """A first push builds, tags src-<hash> and the SHA; the output digest pulls a v2s2 image."""
     need_tool("skopeo", install_hint="apt-get install skopeo")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from action_scripts import aws, runner
-from action_scripts.bench.stack import Bench
 from action_scripts.ecr_registry import Registry, check_endpoint_override, login
+from factory_bench.stack import Bench
 
 
 @pytest.mark.parametrize(

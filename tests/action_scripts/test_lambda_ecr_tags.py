@@ -18,20 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from action_scripts import ecr_lifecycle, lambda_deploy, lambda_ecr_tags
-from action_scripts.bench.fault_proxy import FaultProxy
-from action_scripts.bench.stack import Bench
 from action_scripts.ecr_lifecycle import rollback_tag
 from action_scripts.lambda_image import ImageRef
-from tests.action_scripts.test_lambda_deploy import (
-    App,
-    put_image,
-    run_action,
-    seed_app,
-    unique,
-)
-from tests.action_scripts.test_lambda_faults import proxy
-
-__all__ = ["proxy", "run_action"]
+from factory_bench.fault_proxy import FaultProxy
+from factory_bench.stack import Bench
+from tests.helpers.lambda_app import App, put_image, seed_app, unique
 
 
 def tags_of(app: App, digest: str) -> list[str]:

@@ -6,29 +6,12 @@ retries must leave the alias on the previous version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import botocore.retries.standard
-import pytest
-
 from action_scripts import lambda_deploy
-from action_scripts.bench.fault_proxy import FaultProxy
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.test_lambda_deploy import make_alarm, run_action, seed_app
-
-__all__ = ["run_action"]
-
-
-@pytest.fixture
-def proxy(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    """The fault injector in front of moto; botocore's retry backoff shortened to 10 ms so the
-    retries (not their waiting) are what is tested."""
-    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount",
-                        lambda self, context: 0.01)
-    running = FaultProxy(bench.moto_url).start()
-    yield running
-    running.stop()
+from factory_bench.fault_proxy import FaultProxy
+from factory_bench.stack import Bench
+from tests.helpers.lambda_app import make_alarm, seed_app
 
 
 def test_deploy_converges_through_throttling_and_5xx(

@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 
 from action_scripts import lambda_deploy, lambda_rollback
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.test_lambda_deploy import SHA, App, run_action, seed_app
-
-__all__ = ["run_action"]  # the fixture, imported for these tests
+from factory_bench.stack import Bench
+from tests.helpers.lambda_app import SHA, App, put_image, queue_replies, seed_app
 
 
 def deployed_app(bench: Bench, run_action: Any, *, deploys: int = 2,
@@ -39,7 +37,6 @@ def test_rollback_to_previous_restores_the_prior_version(run_action: Any, bench:
 
 def test_previous_skips_a_version_that_never_went_live(run_action: Any, bench: Bench) -> None:
     """`previous` is the version live before, not the number below: a failed deploy's is skipped."""
-    from tests.action_scripts.test_lambda_deploy import queue_replies
 
     app = deployed_app(bench, run_action, deploys=1)
     extra = seed_digest(app, "v-extra")
@@ -57,7 +54,6 @@ def test_previous_skips_a_version_that_never_went_live(run_action: Any, bench: B
 
 
 def seed_digest(app: App, tag: str) -> str:
-    from tests.action_scripts.test_lambda_deploy import put_image
 
     return put_image(app.ecr, app.repository, tag)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from action_scripts import lambda_image, lambda_ops, lambda_strategy
+from action_scripts import lambda_api, lambda_image, lambda_strategy
 from action_scripts.lambda_strategy import Step, Strategy
 
 DIGEST = "a" * 64
@@ -61,14 +61,14 @@ def test_other_image_references_are_refused(uri: str) -> None:
 
 def test_description_round_trips_and_fits_lambdas_limit() -> None:
     """The version description carries sha, digest, previous and run URL within 256 chars."""
-    text = lambda_ops.make_description(sha="b" * 40, digest=DIGEST, previous="7",
+    text = lambda_api.make_description(sha="b" * 40, digest=DIGEST, previous="7",
                                        run_url="https://github.com/o/r/actions/runs/1")
     assert len(text) <= 256
-    assert lambda_ops.parse_description(text) == {
+    assert lambda_api.parse_description(text) == {
         "sha": "b" * 40, "digest": f"sha256:{DIGEST}", "previous": "7",
         "run": "https://github.com/o/r/actions/runs/1",
     }
     long_url = "https://github.com/" + "x" * 200
-    assert "run=" not in lambda_ops.make_description(sha="b" * 40, digest=DIGEST,
+    assert "run=" not in lambda_api.make_description(sha="b" * 40, digest=DIGEST,
                                                      run_url=long_url)
-    assert lambda_ops.parse_description("deployed by hand") == {}
+    assert lambda_api.parse_description("deployed by hand") == {}

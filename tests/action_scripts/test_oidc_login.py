@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from action_scripts import runner
-from action_scripts.bench.stack import Bench
 from action_scripts.oidc_login import default_session_name, login
-from tests.action_scripts.test_runner import parse_file_commands
+from factory_bench.stack import Bench
+from tests.helpers.runner_files import parse_file_commands
 
 REPO = "hoopstat-haus/demo-app"
 _names = itertools.count()

@@ -9,6 +9,7 @@ import pytest
 
 from action_scripts import runner
 from action_scripts.errors import FactoryError
+from tests.helpers.runner_files import parse_file_commands
 
 
 @pytest.fixture
@@ -21,17 +22,6 @@ def runner_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, P
     return files
 
 
-def parse_file_commands(text: str) -> dict[str, str]:
-    """Parse name<<DELIM ... DELIM blocks the way the runner does."""
-    values: dict[str, str] = {}
-    lines = text.split("\n")
-    index = 0
-    while index < len(lines) and lines[index]:
-        name, delimiter = lines[index].split("<<", 1)
-        end = lines.index(delimiter, index + 1)
-        values[name] = "\n".join(lines[index + 1 : end])
-        index = end + 1
-    return values
 
 
 def test_multiline_output_round_trips(runner_files: dict[str, Path]) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from action_scripts import terraform_comment as tc
-from action_scripts.bench.stack import Bench
 from action_scripts.errors import FactoryError
-from action_scripts.terraform_github import PlanComments
 from action_scripts.terraform_plan import Change, PlanSummary, kind_of
+from action_scripts.terraform_pr_comments import PlanComments
+from factory_bench.stack import Bench
 
 
 def summary_of(count: int, *, kind: tuple[str, ...] = ("create",)) -> PlanSummary:

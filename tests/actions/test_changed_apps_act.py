@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench import act
+from factory_bench import act
 
 pytestmark = pytest.mark.act
 

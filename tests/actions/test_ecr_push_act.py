@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench import act
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.ecr_helpers import skopeo_inspect, unique
-from tests.conftest import need_tool
-from tests.registry_fixtures import BenchRegistry, buildah, registry, write_app  # noqa: F401
+from factory_bench import act
+from factory_bench.stack import Bench
+from factory_bench.testing import BenchRegistry, need_tool, write_app
+from tests.helpers.ecr import skopeo_inspect, unique
 
 WORKFLOW = (Path(__file__).parents[1] / "workflows" / "ecr-push.yml").read_text()
 REPO = "hoopstat-haus/demo-app"
@@ -26,8 +25,8 @@ def push_role(bench: Bench) -> str:
 
 
 def test_build_then_cache_hit_then_rebuild_on_change(
-    run_workflow: Any, push_role: str, bench: Bench, registry: BenchRegistry,  # noqa: F811
-    buildah: str, tmp_path: Path,  # noqa: F811
+    run_workflow: Any, push_role: str, bench: Bench, registry: BenchRegistry,
+    buildah: str, tmp_path: Path,
 ) -> None:
     """Run 1 builds and pushes, run 2 (same tree) is a cache hit, a changed file builds anew."""
     need_tool("skopeo", install_hint="apt-get install skopeo")
@@ -80,8 +79,8 @@ def test_build_then_cache_hit_then_rebuild_on_change(
 
 
 def test_scan_gate_failure_reported_through_the_workflow(
-    run_workflow: Any, push_role: str, bench: Bench, registry: BenchRegistry,  # noqa: F811
-    buildah: str, tmp_path: Path,  # noqa: F811
+    run_workflow: Any, push_role: str, bench: Bench, registry: BenchRegistry,
+    buildah: str, tmp_path: Path,
 ) -> None:
     """fail-on-severity HIGH against moto's canned HIGH finding fails the job with scan-findings."""
     repository = unique("act/gate")

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.test_lambda_deploy import make_alarm, queue_replies, seed_app
+from factory_bench.stack import Bench
+from tests.helpers.lambda_app import make_alarm, queue_replies, seed_app
 
 WORKFLOW = (Path(__file__).parents[1] / "workflows" / "lambda-deploy.yml").read_text()
 REPO = "hoopstat-haus/demo-app"

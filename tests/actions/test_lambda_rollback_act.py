@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.test_lambda_deploy import App, seed_app
+from factory_bench.stack import Bench
+from tests.helpers.lambda_app import App, seed_app
 
 WORKFLOW = (Path(__file__).parents[1] / "workflows" / "lambda-rollback.yml").read_text()
 DEPLOY = (Path(__file__).parents[1] / "workflows" / "lambda-deploy.yml").read_text()

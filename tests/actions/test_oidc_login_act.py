@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench.stack import Bench
+from factory_bench.stack import Bench
 
 WORKFLOW = (Path(__file__).parents[1] / "workflows" / "oidc-login.yml").read_text()
 REPO = "hoopstat-haus/demo-app"

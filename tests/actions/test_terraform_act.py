@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench import act
-from action_scripts.bench.stack import Bench
-from tests.action_scripts.test_terraform import (
+from factory_bench import act
+from factory_bench.stack import Bench
+from factory_bench.testing import need_tool
+from tests.helpers import WorkflowRunner
+from tests.helpers.terraform_action import (
     app_files,
     apply_directly,
     fake_github_state,
@@ -25,7 +27,6 @@ from tests.action_scripts.test_terraform import (
     tfvars,
     unique,
 )
-from tests.conftest import WorkflowRunner, need_tool
 
 WORKFLOW = (Path(__file__).resolve().parents[1] / "workflows" / "terraform-review.yml").read_text()
 REPOSITORY = "hoopstat-haus/tf-act-app"

@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from action_scripts.bench import act
-from action_scripts.bench.stack import Bench
-from tests.conftest import SUITE_DIR, need_tool
-from tests.registry_fixtures import BenchRegistry, buildah, registry  # noqa: F401
+from factory_bench import act
+from factory_bench.stack import Bench
+from factory_bench.testing import BenchRegistry, need_tool
+from tests.helpers import SUITE_DIR
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
@@ -127,7 +127,7 @@ def state(bench: Bench, function: str) -> FunctionState:
 
 @pytest.fixture(scope="module")
 def fanout(
-    bench: Bench, registry: BenchRegistry, buildah: str,  # noqa: F811
+    bench: Bench, registry: BenchRegistry, buildah: str,
     suite_dir: Path, act_cache: Path, tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FanOut]:
     """The monorepo provisioned; a push changing the library, then one changing only schedule."""

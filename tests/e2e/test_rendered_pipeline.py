@@ -14,18 +14,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from action_scripts import local_run
-from action_scripts.bench import act
-from action_scripts.bench.stack import Bench
-from tests.conftest import SUITE_DIR, need_tool
-from tests.registry_fixtures import BenchRegistry, buildah, registry  # noqa: F401
+from factory_bench import act, local_run
+from factory_bench.stack import Bench
+from factory_bench.testing import BenchRegistry, need_tool
+from tests.helpers import SUITE_DIR
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def pipeline(
-    bench: Bench, registry: BenchRegistry, buildah: str,  # noqa: F811
+    bench: Bench, registry: BenchRegistry, buildah: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[local_run.Pipeline]:
     """hello-stats provisioned by Terraform, rendered by factory init, with all five runs done."""
@@ -33,7 +32,8 @@ def pipeline(
     terraform = need_tool("terraform", install_hint="terraform >= 1.6 on PATH")
     workdir = tmp_path_factory.mktemp("e2e")
     made = local_run.Pipeline(
-        bench=bench, app_dir=local_run.DEFAULT_APP, workdir=workdir,
+        bench=bench, app_dir=SUITE_DIR / "examples" / "hello-stats", workdir=workdir,
+        suite_root=SUITE_DIR,
         suffix=f"-{uuid.uuid4().hex[:6]}", registry_url=registry.url, terraform_bin=terraform,
     )
     if local_run.tf.find_plugin_mirror() is None:

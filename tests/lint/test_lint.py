@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SUITE_DIR, need_tool
+from factory_bench.testing import need_tool
+from tests.helpers import SUITE_DIR
 
 
 def workflow_files() -> list[Path]:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from action_scripts import ecr_lifecycle, oidc_login
-from action_scripts.bench.stack import Bench
 from action_scripts.errors import FactoryError
-from tests.terraform.conftest import Applied, unique
+from factory_bench.stack import Bench
+from tests.helpers.terraform_examples import Applied, unique
 
 ApplyExample = Callable[[str, dict[str, str]], Applied]
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from action_scripts.bench import terraform as tf
-from action_scripts.bench.stack import Bench
-from tests.conftest import SUITE_DIR, need_tool
-from tests.terraform.conftest import TERRAFORM_DIR
+from factory_bench import terraform as tf
+from factory_bench.stack import Bench
+from factory_bench.testing import need_tool
+from tests.helpers import SUITE_DIR
+from tests.helpers.terraform_examples import TERRAFORM_DIR
 
 MODULES = sorted(p.name for p in (TERRAFORM_DIR / "modules").iterdir() if p.is_dir())
 EXAMPLES = sorted(p.name for p in (TERRAFORM_DIR / "examples").iterdir() if p.is_dir())

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from action_scripts.bench.stack import Bench
+from factory_bench.stack import Bench
 from hello_stats_bench import APP_DIR, Deployed
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from action_scripts.bench.stack import Bench
+from factory_bench.stack import Bench
 
 APP_DIR = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from action_scripts.bench.stack import Bench
 
+from factory_bench.stack import Bench
 from hoopstat_runtime import secrets
 from hoopstat_runtime.redaction import REDACTOR
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from action_scripts.bench.stack import BENCH_ACCOUNT, Bench
+
+from factory_bench.stack import BENCH_ACCOUNT, Bench
 
 _AMBIENT = ("ROTATION_KEY_FIELD", "ROTATION_KEY_LENGTH", "ROTATION_PROVIDER_URL",
             "ROTATION_REVOKE_PREVIOUS", "AWS_LAMBDA_FUNCTION_NAME", "HOOPSTAT_LOCAL_SECRETS_FILE")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from action_scripts.bench.stack import Bench
-
+from factory_bench.stack import Bench
 from hoopstat_secret_rotation import handler
 
 Secret = dict[str, Any]

@@ -1,0 +1,183 @@
+"""A local stand-in for GitHub's OIDC issuer and the runner's token endpoint.
+
+It mints RS256 tokens with GitHub's claim set (``iss`` is GitHub's real issuer URL, so trust
+policies written for production work unchanged on the bench) and serves them the way the runner
+does: ``GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=X`` with ``Authorization: bearer <request
+token>`` answers ``{"value": "<jwt>"}``.
+
+The run context (repository, ref, event, environment...) travels in the request URL's ``ctx``
+parameter, set per workflow run by the bench, since one issuer serves many runs.
+
+Run: ``python -m factory_bench.oidc_issuer [--port N]``; it prints one JSON line with its
+URLs once listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from factory_bench.jwt import SigningKey, b64url, b64url_decode
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+
+def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None) -> dict[str, Any]:
+    """The claims GitHub puts in a job's token, derived from the run context like GitHub does."""
+    issued = int(time.time()) if now is None else now
+    repository = str(ctx.get("repository", "hoopstat-haus/demo-app"))
+    owner = repository.split("/", maxsplit=1)[0]
+    ref = str(ctx.get("ref", "refs/heads/main"))
+    event = str(ctx.get("event_name", "push"))
+    environment = ctx.get("environment")
+    workflow_path = str(ctx.get("workflow_path", ".github/workflows/deploy.yml"))
+    if environment:
+        sub = f"repo:{repository}:environment:{environment}"
+    elif event in {"pull_request", "pull_request_target"}:
+        sub = f"repo:{repository}:pull_request"
+    else:
+        sub = f"repo:{repository}:ref:{ref}"
+    workflow_ref = f"{repository}/{workflow_path}@{ref}"
+    claims: dict[str, Any] = {
+        "jti": secrets.token_hex(16),
+        "sub": sub,
+        "aud": audience,
+        "ref": ref,
+        "sha": str(ctx.get("sha", "0" * 40)),
+        "repository": repository,
+        "repository_owner": owner,
+        "repository_visibility": "private",
+        "run_id": str(ctx.get("run_id", "1")),
+        "run_number": str(ctx.get("run_number", "1")),
+        "run_attempt": str(ctx.get("run_attempt", "1")),
+        "actor": str(ctx.get("actor", "bench-user")),
+        "workflow": str(ctx.get("workflow", "deploy")),
+        "event_name": event,
+        "ref_type": "tag" if ref.startswith("refs/tags/") else "branch",
+        "workflow_ref": workflow_ref,
+        "job_workflow_ref": str(ctx.get("job_workflow_ref", workflow_ref)),
+        "runner_environment": "github-hosted",
+        "iss": GITHUB_ISSUER,
+        "nbf": issued - 5,
+        "iat": issued,
+        "exp": issued + int(ctx.get("ttl", 300)),
+    }
+    if environment:
+        claims["environment"] = str(environment)
+    return claims
+
+
+def encode_ctx(ctx: dict[str, Any]) -> str:
+    return b64url(json.dumps(ctx, sort_keys=True).encode())
+
+
+class Issuer:
+    def __init__(self, *, port: int = 0, request_token: str | None = None) -> None:
+        self.key = SigningKey()
+        self.request_token = request_token or secrets.token_urlsafe(24)
+        self._failures: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.key.jwk()]}
+
+    def _should_fail(self, ctx_text: str, ctx: dict[str, Any]) -> bool:
+        # ctx {"fail_first": N}: the first N requests for this context answer 503, so the
+        # action's retry of transient token-endpoint failures can be tested end to end.
+        budget = int(ctx.get("fail_first", 0))
+        with self._lock:
+            seen = self._failures.get(ctx_text, 0)
+            self._failures[ctx_text] = seen + 1
+        return seen < budget
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _json(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parsed = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(parsed.query)
+                if parsed.path == "/.well-known/openid-configuration":
+                    self._json(
+                        200,
+                        {
+                            "issuer": GITHUB_ISSUER,
+                            "jwks_uri": f"{issuer.url}/.well-known/jwks",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                            "subject_types_supported": ["public", "pairwise"],
+                        },
+                    )
+                elif parsed.path == "/.well-known/jwks":
+                    self._json(200, issuer.jwks())
+                elif parsed.path == "/_apis/token":
+                    auth = self.headers.get("Authorization", "")
+                    if auth.lower() != f"bearer {issuer.request_token}".lower():
+                        self._json(401, {"message": "bad request token"})
+                        return
+                    ctx_text = query.get("ctx", [""])[0]
+                    try:
+                        ctx = json.loads(b64url_decode(ctx_text)) if ctx_text else {}
+                    except ValueError:
+                        self._json(400, {"message": "ctx is not base64url JSON"})
+                        return
+                    if issuer._should_fail(ctx_text, ctx):
+                        self._json(503, {"message": "injected transient failure"})
+                        return
+                    owner = str(ctx.get("repository", "hoopstat-haus/x")).split("/")[0]
+                    # GitHub's default audience is the owner's URL when none is asked for.
+                    audience = query.get("audience", [f"https://github.com/{owner}"])[0]
+                    token = issuer.key.sign(github_claims(ctx, audience))
+                    self._json(200, {"count": len(token), "value": token})
+                else:
+                    self._json(404, {"message": "not found"})
+
+        return Handler
+
+    def token_request_url(self, ctx: dict[str, Any]) -> str:
+        return f"{self.url}/_apis/token?api-version=2.0&ctx={encode_ctx(ctx)}"
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--request-token", default=None)
+    args = parser.parse_args(argv)
+    issuer = Issuer(port=args.port, request_token=args.request_token)
+    ready = {
+        "url": issuer.url,
+        "jwks_url": f"{issuer.url}/.well-known/jwks",
+        "request_token": issuer.request_token,
+    }
+    print(json.dumps(ready), flush=True)
+    try:
+        issuer.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

