@@ -22,6 +22,12 @@ def init(argv: list[str]) -> int:
     return main(argv)
 
 
+def status(argv: list[str]) -> int:
+    from factory_cli.status import main
+
+    return main(argv)
+
+
 def docs(argv: list[str]) -> int:
     from factory_cli.docs import main
 
@@ -45,6 +51,7 @@ TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
         Tool("init", init, "write an app repository's workflows (and scaffold a new app)"),
+        Tool("status", status, "what is live: alias, version, image, commit, run, canary"),
         Tool("docs", docs, "regenerate the action READMEs' input/output tables (--check)"),
     )
 }
