@@ -4,6 +4,11 @@ A record is a courtesy: it puts "what runs where" on the repository's Environmen
 the truth, so failing to write a record warns and never fails (or undoes) a deploy. The API base
 comes from ``GITHUB_API_URL`` (set by the runner; the bench points it at its fake), the token from
 the action's ``github-token`` input, masked before anything else.
+
+Statuses carry ``log_url`` (the run) and ``environment_url`` (the alias in the Lambda console);
+``target_url`` is deprecated. GitHub's ``auto_inactive`` skips production environments, so on
+success the deployments this one replaced in the same environment are marked ``inactive``
+explicitly: the Environments page then shows one active deployment, the one AWS serves.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from action_scripts import runner
+from action_scripts import console_links, runner
 
 State = Literal["in_progress", "success", "failure", "error", "inactive"]
 DEFAULT_API_URL = "https://api.github.com"
@@ -26,20 +31,57 @@ class Record:
     deployment: Any
     environment: str
     log_url: str
+    environment_url: str = ""
+    repo: Any = None
 
     def status(self, state: State, description: str) -> None:
+        body: dict[str, Any] = {"state": state, "description": description[:140],
+                                "environment": self.environment, "auto_inactive": True}
+        if self.log_url:
+            body["log_url"] = self.log_url
+        if self.environment_url:
+            body["environment_url"] = self.environment_url
         try:
-            from github.GithubObject import NotSet
-
-            self.deployment.create_status(
-                state=state, description=description[:140], target_url=self.log_url or NotSet,
-                environment=self.environment, auto_inactive=True,
-            )
+            # PyGithub's create_status only knows the deprecated target_url; post the API's own
+            # fields through its requester (same auth, retries and base URL).
+            self.deployment.requester.requestJsonAndCheck(
+                "POST", self.deployment.statuses_url, input=body)
         except Exception as exc:  # A record must never break the deploy it describes.
             runner.warning(
                 f"Could not add the '{state}' status to the GitHub deployment: {exc}",
                 title="GitHub deployment status not recorded",
             )
+            return
+        if state == "success":
+            self._retire_replaced()
+
+    def _retire_replaced(self) -> None:
+        """Mark earlier deployments of this environment whose latest status is success inactive."""
+        if self.repo is None:
+            return
+        try:
+            for other in self.repo.get_deployments(environment=self.environment)[:20]:
+                if other.id == self.deployment.id or other.environment != self.environment:
+                    continue
+                latest = next(iter(other.get_statuses()[:1]), None)
+                if latest is not None and latest.state == "success":
+                    other.requester.requestJsonAndCheck(
+                        "POST", other.statuses_url,
+                        input={"state": "inactive", "environment": self.environment,
+                               "description": f"replaced by deployment {self.deployment.id}"})
+        except Exception as exc:  # A record must never break the deploy it describes.
+            runner.warning(
+                f"Could not mark the replaced GitHub deployments inactive: {exc}",
+                title="GitHub deployment history not updated",
+            )
+
+
+def _environment_url(payload: Mapping[str, Any], environ: Mapping[str, str]) -> str:
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or ""
+    function, alias = str(payload.get("function", "")), str(payload.get("alias", ""))
+    if not (region and function and alias):
+        return ""
+    return console_links.alias_url(region=region, function=function, alias=alias)
 
 
 def run_url(environ: Mapping[str, str]) -> str:
@@ -92,6 +134,7 @@ def start(
             title="GitHub deployment not recorded",
         )
         return None
-    record = Record(deployment, environment, run_url(environ))
+    record = Record(deployment, environment, run_url(environ),
+                    environment_url=_environment_url(payload, environ), repo=repo)
     record.status("in_progress", description)
     return record

@@ -46,7 +46,7 @@ def read_inputs(environ: Mapping[str, str]) -> RollbackInputs:
     alias = inputs.matching(
         "alias", validate.LAMBDA_ALIAS, expected=validate.LAMBDA_ALIAS_EXPECTED, default="live"
     )
-    to = inputs.matching("to", TO, expected=TO_EXPECTED, default="previous").lower()
+    to = inputs.matching("target", TO, expected=TO_EXPECTED, default="previous").lower()
     dry_run = inputs.boolean("dry-run", default=False)
     environment = inputs.text("environment", default="production")
     inputs.check()
@@ -55,7 +55,7 @@ def read_inputs(environ: Mapping[str, str]) -> RollbackInputs:
 
 def _bad_to(inputs: RollbackInputs, message: str) -> FactoryError:
     return FactoryError(
-        message, title="Invalid input to",
+        message, title="Invalid input target",
         fix=f"Expected {TO_EXPECTED}. The versions that exist are listed in the log above.",
         reason="invalid-input",
     )
@@ -78,27 +78,28 @@ def find_target(lam: Any, inputs: RollbackInputs, alias: dict[str, Any]) -> tupl
         if not target:
             older = [n for n in described if int(n) < int(current)] if current.isdigit() else []
             if not older:
-                raise _bad_to(inputs, f"`to: previous`: alias `{inputs.alias}` records no "
+                raise _bad_to(inputs, f"`target: previous`: alias `{inputs.alias}` records no "
                               f"previous version and none is older than {current}.")
             target = older[-1]
             runner.warning(f"The alias records no previous version; using {target}, the newest "
                            f"one older than {current}.", title="Previous version inferred")
         if target not in described:
-            raise _bad_to(inputs, f"`to: previous` is version {target}, which no longer exists.")
+            raise _bad_to(
+                inputs, f"`target: previous` is version {target}, which no longer exists.")
         return target, described[target].get("sha", "")
     if inputs.to.isdigit():
         if inputs.to in described:
             return inputs.to, described[inputs.to].get("sha", "")
         if len(inputs.to) < 7:  # too short for a SHA: it can only have meant a version
-            raise _bad_to(inputs, f"`to`: version {inputs.to} of `{inputs.function}` does not "
+            raise _bad_to(inputs, f"`target`: version {inputs.to} of `{inputs.function}` does not "
                           "exist.")
     matches = [n for n, d in described.items() if d.get("sha", "").startswith(inputs.to)]
     if not matches:
-        raise _bad_to(inputs, f"`to`: no published version of `{inputs.function}` was deployed "
+        raise _bad_to(inputs, f"`target`: no published version of `{inputs.function}` was deployed "
                       f"from commit {inputs.to}.")
     shas = {described[n]["sha"] for n in matches}
     if len(shas) > 1:
-        raise _bad_to(inputs, f"`to`: {inputs.to} matches several commits ({', '.join(shas)}); "
+        raise _bad_to(inputs, f"`target`: {inputs.to} matches several commits ({', '.join(shas)}); "
                       "give more characters.")
     return matches[-1], described[matches[-1]]["sha"]
 
@@ -114,7 +115,7 @@ def check_image(ecr: Any, lam: Any, function: str, version: str) -> str:
             reason="image-not-found",
         )
     try:
-        lambda_image.resolve(ecr, ref, input_name="to")
+        lambda_image.resolve(ecr, ref, input_name="target")
     except FactoryError as err:
         if err.reason == "image-not-found":
             raise FactoryError(

@@ -126,3 +126,46 @@ def test_run_url_is_built_from_runner_variables() -> None:
                "GITHUB_RUN_ID": "9"}
     assert github_deployments.run_url(environ) == f"https://ghe.example/{REPO}/actions/runs/9"
     assert github_deployments.run_url({}) == ""
+
+
+def statuses_of(bench: Bench, record: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(fake_state(bench)["statuses"].get(str(record["id"]), []))
+
+
+def test_statuses_link_the_run_and_the_alias_not_the_deprecated_target_url(
+    run_action: Any, bench: Bench
+) -> None:
+    """Each status carries log_url (the run) and environment_url (the alias in the Lambda
+    console), never the deprecated target_url."""
+    app = seed_app(bench)
+    run = run_action(lambda_deploy.run, {"function-name": app.function, "image-uri": app.uri(1),
+                                         "github-token": bench.github_token},
+                     env={**github_env(bench), "AWS_REGION": "us-east-1"})
+    assert run.code == 0, run.stdout
+    [(record, _)] = records_for(bench, app.function)
+    for status in statuses_of(bench, record):
+        assert status["log_url"] == f"https://github.com/{REPO}/actions/runs/77"
+        assert status["environment_url"] == (
+            "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1"
+            f"#/functions/{app.function}/aliases/live")
+        assert status.get("target_url") in (None, "")
+
+
+def test_rollback_marks_the_replaced_deployment_inactive(run_action: Any, bench: Bench) -> None:
+    """After a rollback succeeds, the deploy it replaced gets an inactive status, so only the
+    version AWS serves shows as active (GitHub's auto_inactive skips production)."""
+    app = seed_app(bench)
+    token = {"github-token": bench.github_token, "environment": f"prod-{app.function}"}
+    assert run_action(lambda_deploy.run, {"function-name": app.function,
+                                          "image-uri": app.uri(1), **token},
+                      env=github_env(bench)).code == 0
+    assert run_action(lambda_deploy.run, {"function-name": app.function,
+                                          "image-uri": app.uri(2), **token},
+                      env=github_env(bench)).code == 0
+    run = run_action(lambda_rollback.run, {"function-name": app.function, **token},
+                     env=github_env(bench))
+    assert run.code == 0, run.stdout
+    first, second, rollback = records_for(bench, app.function)
+    assert [s for s in rollback[1]] == ["in_progress", "success"]
+    assert second[1][-1] == "inactive" and first[1][-1] == "inactive"
+    assert "replaced by deployment" in statuses_of(bench, second[0])[-1]["description"]

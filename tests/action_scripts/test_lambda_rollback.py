@@ -25,7 +25,7 @@ def deployed_app(bench: Bench, run_action: Any, *, deploys: int = 2,
 
 
 def test_rollback_to_previous_restores_the_prior_version(run_action: Any, bench: Bench) -> None:
-    """`to: previous` moves the alias back to the version live before the current one."""
+    """`target: previous` moves the alias back to the version live before the current one."""
     app = deployed_app(bench, run_action)
     assert app.alias()["FunctionVersion"] == "3"
     run = run_action(lambda_rollback.run, {"function-name": app.function})
@@ -48,7 +48,7 @@ def test_previous_skips_a_version_that_never_went_live(run_action: Any, bench: B
     })
     assert failed.code == 1 and failed.outputs["version"] == "3"
     # live is v2, which replaced v1; v3 never got traffic.
-    run = run_action(lambda_rollback.run, {"function-name": app.function, "to": "previous"})
+    run = run_action(lambda_rollback.run, {"function-name": app.function, "target": "previous"})
     assert run.code == 0, run.stdout
     assert app.alias()["FunctionVersion"] == "1"
 
@@ -68,9 +68,9 @@ def test_rollback_twice_toggles_back(run_action: Any, bench: Bench) -> None:
 
 
 def test_rollback_to_a_version_number(run_action: Any, bench: Bench) -> None:
-    """`to: 1` moves the alias to version 1."""
+    """`target: 1` moves the alias to version 1."""
     app = deployed_app(bench, run_action)
-    run = run_action(lambda_rollback.run, {"function-name": app.function, "to": "1"})
+    run = run_action(lambda_rollback.run, {"function-name": app.function, "target": "1"})
     assert run.code == 0, run.stdout
     assert app.alias()["FunctionVersion"] == "1"
 
@@ -79,7 +79,7 @@ def test_rollback_to_a_git_sha(run_action: Any, bench: Bench) -> None:
     """A git SHA (or its prefix) finds the version whose description records that commit."""
     shas = ["a" * 40, "b" * 40, "c" * 40]
     app = deployed_app(bench, run_action, deploys=3, shas=shas)
-    run = run_action(lambda_rollback.run, {"function-name": app.function, "to": "aaaaaaa"})
+    run = run_action(lambda_rollback.run, {"function-name": app.function, "target": "aaaaaaa"})
     assert run.code == 0, run.stdout
     assert app.alias()["FunctionVersion"] == "2"  # v2 was deployed from commit aaaa…
 
@@ -100,7 +100,7 @@ def test_refuses_a_target_whose_image_is_gone(run_action: Any, bench: Bench) -> 
     app = deployed_app(bench, run_action)
     app.ecr.batch_delete_image(repositoryName=app.repository,
                                imageIds=[{"imageDigest": f"sha256:{app.digests[1]}"}])
-    run = run_action(lambda_rollback.run, {"function-name": app.function, "to": "2"})
+    run = run_action(lambda_rollback.run, {"function-name": app.function, "target": "2"})
     assert run.code == 1 and run.outputs["failure-reason"] == "image-not-found", run.stdout
     assert "no longer exists" in run.stdout
     assert app.alias()["FunctionVersion"] == "3"
@@ -110,20 +110,20 @@ def test_refuses_a_target_whose_image_is_gone(run_action: Any, bench: Bench) -> 
     ("42", "version 42"),
     ("deadbeef", "commit deadbeef"),
 ])
-def test_unknown_target_fails_naming_to(run_action: Any, bench: Bench, to: str,
-                                        says: str) -> None:
-    """A version or commit that does not exist fails naming `to`; nothing moves."""
+def test_unknown_target_fails_naming_target(run_action: Any, bench: Bench, to: str,
+                                            says: str) -> None:
+    """A version or commit that does not exist fails naming `target`; nothing moves."""
     app = deployed_app(bench, run_action, deploys=1)
     before = app.alias()
-    run = run_action(lambda_rollback.run, {"function-name": app.function, "to": to})
+    run = run_action(lambda_rollback.run, {"function-name": app.function, "target": to})
     assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
-    assert "::error title=Invalid input to::" in run.stdout and says in run.stdout
+    assert "::error title=Invalid input target::" in run.stdout and says in run.stdout
     assert app.alias()["RevisionId"] == before["RevisionId"]
 
 
 @pytest.mark.parametrize(("name", "override"), [
-    ("to", {"to": "latest"}),
-    ("to", {"to": "v1.2"}),
+    ("target", {"target": "latest"}),
+    ("target", {"target": "v1.2"}),
     ("function-name", {"function-name": "bad name"}),
     ("alias", {"alias": "7"}),
     ("dry-run", {"dry-run": "maybe"}),

@@ -44,7 +44,7 @@ def deployed_twice(run_workflow: Any, bench: Bench, role: str) -> App:
 
 def test_rollback_to_previous_restores_prior_version(run_workflow: Any, bench: Bench,
                                                      deploy_role: str) -> None:
-    """`to: previous` after two deploys puts the alias back on the version live before."""
+    """`target: previous` after two deploys puts the alias back on the version live before."""
     app = deployed_twice(run_workflow, bench, deploy_role)
     result = run_workflow(WORKFLOW, variables={"ROLE_ARN": deploy_role,
                                                "FUNCTION": app.function})
@@ -60,6 +60,6 @@ def test_rollback_to_missing_version_fails(run_workflow: Any, bench: Bench,
     result = run_workflow(WORKFLOW, variables={"ROLE_ARN": deploy_role, "FUNCTION": app.function,
                                                "TO": "99"})
     assert not result.ok
-    assert "Invalid input to" in result.log
+    assert "Invalid input target" in result.log
     assert result_line(result.log)["failure-reason"] == "invalid-input"
     assert app.alias()["FunctionVersion"] == "3"

@@ -66,8 +66,13 @@ def test_renders_pinned_caller_workflows(repo: Path) -> None:
     assert deploy["permissions"] == {}
     rollback = yaml.safe_load(written["rollback.yml"])
     dispatch = rollback[True]["workflow_dispatch"]["inputs"]  # PyYAML reads `on` as True
-    assert set(dispatch) == {"app", "target"}
+    assert set(dispatch) == {"app", "target", "dry-run"}
+    assert dispatch["dry-run"] == {"description": dispatch["dry-run"]["description"],
+                                   "type": "boolean", "default": False}
     assert rollback["jobs"]["rollback"]["with"]["target"] == "${{ inputs.target }}"
+    assert rollback["jobs"]["rollback"]["with"]["dry-run"] == "${{ inputs.dry-run }}"
+    for job, name in ((deploy, "deploy"), (rollback, "rollback")):
+        assert job["jobs"][name]["permissions"]["deployments"] == "write"
     manifest = json.loads((repo / init_repo.MANIFEST).read_text())
     assert manifest["suite_ref"] == SHA and manifest["suite_version"] == "v1.2.3"
     assert set(manifest["files"]) == {f".github/workflows/{n}" for n in written}
