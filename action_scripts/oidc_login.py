@@ -2,6 +2,15 @@
 
 Order matters: inputs are validated, the token fetched, the role assumed and the credentials
 verified with GetCallerIdentity *before* anything is exported, so a failure exports nothing.
+
+Beyond the plain login, the inputs users of configure-aws-credentials reach for where they
+matter here: role chaining (``chain-role-to-assume``: the OIDC role's session assumes a second
+role, e.g. a deploy role in another account), session policies that narrow the final session
+(``inline-session-policy``, ``managed-session-policies``), and session tags on the chained
+``AssumeRole`` (GitHub, Repository, Workflow, Action, Actor, Commit, Branch; off with
+``role-skip-session-tagging``; a web-identity call takes its tags from the token instead).
+Left out on purpose: long-lived access keys as inputs, ``output-credentials`` (the credentials
+are masked environment variables only) and ``unset-current-credentials``.
 """
 
 from __future__ import annotations
@@ -29,6 +38,19 @@ class LoginInputs:
     allowed_accounts: tuple[str, ...]
     mask_account_id: bool
     max_attempts: int
+    chain_role_arn: str = ""
+    external_id: str = ""
+    inline_policy: str = ""
+    managed_policies: tuple[str, ...] = ()
+    session_tagging: bool = True
+
+
+# AWS caps a chained role session at one hour, whatever the role's MaxSessionDuration.
+CHAINED_MAX_SECONDS = 3600
+# sts:AssumeRole takes at most 10 managed session policies; packed policies at most 2,048 chars.
+MAX_MANAGED_POLICIES = 10
+POLICY_ARN_EXPECTED = "IAM policy ARNs such as `arn:aws:iam::aws:policy/ReadOnlyAccess`"
+EXTERNAL_ID_EXPECTED = "2-1224 characters from letters, digits and `+=,.@:/-_`"
 
 
 def default_session_name(environ: dict[str, str]) -> str:
@@ -70,6 +92,45 @@ def read_inputs(environ: dict[str, str]) -> LoginInputs:
         )
     mask_account = inputs.boolean("mask-aws-account-id", default=False)
     attempts = inputs.integer("retry-max-attempts", default=12, minimum=1, maximum=20)
+    chain = inputs.raw("chain-role-to-assume")
+    if chain:
+        chain = inputs.matching("chain-role-to-assume", validate.ROLE_ARN,
+                                expected=validate.ROLE_ARN_EXPECTED)
+        if duration > CHAINED_MAX_SECONDS:
+            inputs.problem(
+                "role-duration-seconds",
+                f"is {duration}, but AWS limits a chained role session to "
+                f"{CHAINED_MAX_SECONDS} seconds.",
+                f"at most {CHAINED_MAX_SECONDS} with `chain-role-to-assume`",
+            )
+    external_id = inputs.raw("role-external-id")
+    if external_id:
+        if not chain:
+            inputs.problem("role-external-id", "is only used with `chain-role-to-assume`.",
+                           "empty, or set `chain-role-to-assume` too")
+        elif not validate.EXTERNAL_ID.fullmatch(external_id):
+            inputs.problem("role-external-id", "has characters STS refuses.",
+                           EXTERNAL_ID_EXPECTED)
+    inline_policy = inputs.raw("inline-session-policy").strip()
+    if inline_policy:
+        try:
+            parsed = json.loads(inline_policy)
+            if not isinstance(parsed, dict) or "Statement" not in parsed:
+                raise ValueError("no Statement")
+            inline_policy = json.dumps(parsed, separators=(",", ":"))
+        except ValueError:
+            inputs.problem("inline-session-policy", "is not an IAM policy document.",
+                           "a JSON policy with `Version` and `Statement`")
+    managed = tuple(inputs.items("managed-session-policies"))
+    bad_arns = [a for a in managed if not validate.POLICY_ARN.fullmatch(a)]
+    if bad_arns:
+        inputs.problem("managed-session-policies",
+                       f"{', '.join(repr(a) for a in bad_arns)} are not policy ARNs.",
+                       POLICY_ARN_EXPECTED)
+    elif len(managed) > MAX_MANAGED_POLICIES:
+        inputs.problem("managed-session-policies", f"lists {len(managed)} policies.",
+                       f"at most {MAX_MANAGED_POLICIES} policy ARNs (an STS limit)")
+    skip_tagging = inputs.boolean("role-skip-session-tagging", default=False)
     inputs.check()
     return LoginInputs(
         role_arn=role_arn,
@@ -80,7 +141,37 @@ def read_inputs(environ: dict[str, str]) -> LoginInputs:
         allowed_accounts=tuple(accounts),
         mask_account_id=mask_account,
         max_attempts=attempts,
+        chain_role_arn=chain,
+        external_id=external_id,
+        inline_policy=inline_policy,
+        managed_policies=managed,
+        session_tagging=not skip_tagging,
     )
+
+
+def session_policy_args(inputs: LoginInputs) -> dict[str, Any]:
+    """Policy/PolicyArns for the call that makes the final session (they only ever narrow it)."""
+    args: dict[str, Any] = {}
+    if inputs.inline_policy:
+        args["Policy"] = inputs.inline_policy
+    if inputs.managed_policies:
+        args["PolicyArns"] = [{"arn": arn} for arn in inputs.managed_policies]
+    return args
+
+
+def session_tags(environ: dict[str, str]) -> list[dict[str, str]]:
+    """configure-aws-credentials' tag set, sanitized to STS's tag value rules (256 chars)."""
+    values = {
+        "GitHub": "Actions",
+        "Repository": environ.get("GITHUB_REPOSITORY", ""),
+        "Workflow": environ.get("GITHUB_WORKFLOW", ""),
+        "Action": environ.get("GITHUB_ACTION", ""),
+        "Actor": environ.get("GITHUB_ACTOR", ""),
+        "Commit": environ.get("GITHUB_SHA", ""),
+        "Branch": environ.get("GITHUB_REF", ""),
+    }
+    return [{"Key": key, "Value": validate.sanitize_tag_value(value)}
+            for key, value in values.items() if value]
 
 
 def check_account(account: str, allowed: tuple[str, ...], *, mask_id: bool) -> None:
@@ -112,7 +203,7 @@ def fetch_token(environ: dict[str, str], audience: str, attempts: int) -> str:
             f"Could not get an OIDC token from the runner: {exc}.",
             title="OIDC token request failed",
             fix="Check that the job has `permissions: id-token: write` and re-run; if GitHub is "
-            "having an incident, see docs/runbooks/break-glass-oidc_token.md.",
+            "having an incident, see docs/runbooks/break-glass-oidc.md.",
             reason="id-token-unavailable",
         ) from exc
     runner.mask(token)
@@ -153,6 +244,7 @@ def assume_role(inputs: LoginInputs, token: str) -> dict[str, Any]:
             RoleSessionName=inputs.session_name,
             WebIdentityToken=token,
             DurationSeconds=inputs.duration,
+            **({} if inputs.chain_role_arn else session_policy_args(inputs)),
         )
         return result
 
@@ -199,6 +291,51 @@ def assume_role(inputs: LoginInputs, token: str) -> dict[str, Any]:
         ) from exc
 
 
+def chain_role(inputs: LoginInputs, credentials: dict[str, str],
+               environ: dict[str, str]) -> dict[str, Any]:
+    """The OIDC role's session assumes ``chain-role-to-assume`` (sts:AssumeRole)."""
+    sts = aws.client("sts", region=inputs.region, credentials=credentials, max_attempts=1)
+    args: dict[str, Any] = {
+        "RoleArn": inputs.chain_role_arn, "RoleSessionName": inputs.session_name,
+        "DurationSeconds": inputs.duration, **session_policy_args(inputs),
+    }
+    if inputs.external_id:
+        args["ExternalId"] = inputs.external_id
+    if inputs.session_tagging:
+        args["Tags"] = session_tags(environ)
+        args["TransitiveTagKeys"] = [tag["Key"] for tag in args["Tags"]]
+
+    def call() -> dict[str, Any]:
+        result: dict[str, Any] = sts.assume_role(**args)
+        return result
+
+    try:
+        return retry(call, attempts=inputs.max_attempts, is_transient=aws.is_transient,
+                     what="AssumeRole (chained)")
+    except botocore.exceptions.ClientError as exc:
+        if aws.error_code(exc) == "AccessDenied":
+            raise FactoryError(
+                f"`{inputs.role_arn}` may not assume `{inputs.chain_role_arn}`: {exc}",
+                title="Access denied chaining to the second role",
+                fix="The chained role's trust policy must allow the OIDC role "
+                f"(`{inputs.role_arn}`) to call sts:AssumeRole"
+                + (" and sts:TagSession (or set `role-skip-session-tagging: true`)"
+                   if inputs.session_tagging else "")
+                + ", and the OIDC role needs sts:AssumeRole on the chained role.",
+                reason="access-denied",
+            ) from exc
+        raise FactoryError(
+            f"AssumeRole of `{inputs.chain_role_arn}` failed: {exc}",
+            title="Could not assume the chained role",
+            fix="See the AWS error above; transient errors were already retried.",
+        ) from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise FactoryError(
+            f"Could not reach AWS STS: {exc}", title="AWS STS unreachable",
+            fix="Check the runner's network and `AWS_ENDPOINT_URL`, then re-run.",
+        ) from exc
+
+
 def verify(inputs: LoginInputs, credentials: dict[str, str]) -> dict[str, Any]:
     sts = aws.client("sts", region=inputs.region, credentials=credentials)
     try:
@@ -231,6 +368,13 @@ def login(environ: dict[str, str]) -> None:
         for key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
             runner.mask(credentials[key])
         identity = verify(inputs, credentials)
+    if inputs.chain_role_arn:
+        with runner.group(f"Chaining to {inputs.chain_role_arn}"):
+            result = chain_role(inputs, credentials, environ)
+            credentials = result["Credentials"]
+            for key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+                runner.mask(credentials[key])
+            identity = verify(inputs, credentials)
 
     account = str(identity["Account"])
     if inputs.mask_account_id:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov|-iso[a-z]*)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+ROLE_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov|-iso[a-z]*)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}", re.ASCII
+)
 ROLE_ARN_EXPECTED = "an IAM role ARN such as `arn:aws:iam::123456789012:role/hoopstat-deploy`"
 
 REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
@@ -69,3 +71,15 @@ REPO_DIR = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.-]+(?:/[A-Za-z0
 REPO_DIR_EXPECTED = (
     "a directory relative to the repository root, such as `.` or `apps/api` (no `..`)"
 )
+
+
+POLICY_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov|-iso[a-z]*)?:iam::(?:aws|\d{12}):policy/[\w+=,.@/-]{1,512}", re.ASCII
+)
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+_TAG_VALUE_DROP = re.compile(r"[^\w .:/=+@-]", re.ASCII)
+
+
+def sanitize_tag_value(raw: str) -> str:
+    """An STS session tag value: allowed characters only, at most 256 of them."""
+    return _TAG_VALUE_DROP.sub("_", raw)[:256]

@@ -271,3 +271,86 @@ def test_default_session_name_is_sts_valid() -> None:
         {"GITHUB_REPOSITORY": "o/" + "r" * 80, "GITHUB_RUN_ID": "123", "GITHUB_RUN_ATTEMPT": "2"}
     )
     assert len(name) <= 64 and name.endswith("-123-2")
+
+
+@pytest.fixture
+def sts_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every STS request's operation and parameters, recorded by a botocore event hook on the
+    real clients (a spy: the calls still go to moto)."""
+    from action_scripts import aws
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    real_client = aws.client
+
+    def client(service: str, **kwargs: Any) -> Any:
+        made = real_client(service, **kwargs)
+        if service == "sts":
+            made.meta.events.register(
+                "provide-client-params.sts.*",
+                lambda params, model, **_: calls.append((model.name, dict(params))),
+            )
+        return made
+
+    monkeypatch.setattr(aws, "client", client)
+    return calls
+
+
+def test_role_chaining_exports_the_second_roles_session(
+    run_login: Any, role: str, bench: Bench, sts_calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """With chain-role-to-assume the OIDC session assumes the second role with session tags and
+    the session policies, and the exported credentials act as the second role."""
+    iam = bench.admin_client("iam")
+    chained = iam.create_role(RoleName=f"chained-{next(_names)}",
+                              AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}'  # noqa: E501
+    run = run_login({"role-to-assume": role, "aws-region": "us-east-1",
+                     "chain-role-to-assume": chained, "role-duration-seconds": "1800",
+                     "inline-session-policy": policy,
+                     "managed-session-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+    assert run.code == 0, run.stdout
+    assert run.outputs["authenticated-arn"].startswith(
+        f"arn:aws:sts::123456789012:assumed-role/{chained.rsplit('/', 1)[-1]}/")
+    names = [name for name, _ in sts_calls]
+    assert names == ["AssumeRoleWithWebIdentity", "GetCallerIdentity", "AssumeRole",
+                     "GetCallerIdentity"]
+    web, chain = sts_calls[0][1], sts_calls[2][1]
+    assert "Policy" not in web and "PolicyArns" not in web  # only the final session is narrowed
+    assert chain["RoleArn"] == chained and chain["DurationSeconds"] == 1800
+    assert chain["PolicyArns"] == [{"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]
+    assert '"s3:Get*"' in chain["Policy"]
+    tags = {t["Key"]: t["Value"] for t in chain["Tags"]}
+    assert tags["Repository"] == REPO and tags["GitHub"] == "Actions"
+
+
+def test_session_policy_without_chaining_narrows_the_web_identity_session(
+    run_login: Any, role: str, sts_calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Without chaining, the session policies go on AssumeRoleWithWebIdentity; with
+    role-skip-session-tagging nothing is tagged."""
+    run = run_login({"role-to-assume": role, "aws-region": "us-east-1",
+                     "managed-session-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                     "role-skip-session-tagging": "true"})
+    assert run.code == 0, run.stdout
+    web = sts_calls[0][1]
+    assert web["PolicyArns"] == [{"arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]
+    assert all("Tags" not in params for _, params in sts_calls)
+
+
+@pytest.mark.parametrize(("inputs", "named"), [
+    ({"chain-role-to-assume": "arn:aws:iam::123456789012:role/x",
+      "role-duration-seconds": "7200"}, "role-duration-seconds"),
+    ({"role-external-id": "abc"}, "role-external-id"),
+    ({"inline-session-policy": "{not json"}, "inline-session-policy"),
+    ({"managed-session-policies": "ReadOnlyAccess"}, "managed-session-policies"),
+    ({"chain-role-to-assume": "arn:aws:iam::١٢٣٤٥٦٧٨٩٠١٢:role/x"}, "chain-role-to-assume"),
+])
+def test_bad_chaining_and_policy_inputs_fail_before_any_call(
+    run_login: Any, role: str, inputs: dict[str, str], named: str,
+    sts_calls: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Each bad chaining or session-policy input is named, and STS is never called."""
+    run = run_login({"role-to-assume": role, "aws-region": "us-east-1", **inputs})
+    assert run.code == 1 and run.outputs == {"failure-reason": "invalid-input"}
+    assert f"`{named}`" in run.summary or f"input {named}" in run.stdout
+    assert sts_calls == [] and run.exported == {}
