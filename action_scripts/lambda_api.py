@@ -55,6 +55,26 @@ def concurrent_error(function: str, what: str, exc: Exception) -> FactoryError:
     )
 
 
+def taken_over_error(function: str, what: str, *, ours: str, theirs: str) -> FactoryError:
+    """``$LATEST`` runs another deployment's image: name it, so the user can find that run."""
+    return FactoryError(
+        f"`{function}` was changed by another deployment while this one was {what}: "
+        f"$LATEST now runs sha256:{theirs or '(unknown)'}, not this deployment's "
+        f"sha256:{ours}. Nothing was published for sha256:{ours} and no alias was moved.",
+        title="Changed by another deployment",
+        fix="Another run deployed this function at the same time and its image won; only one "
+        "may. Find the run that deployed sha256:" + (theirs[:12] or "…") + ", then re-run this "
+        "one if its image should still go out. Use `concurrency:` per app and environment in "
+        "the workflow to queue deploys instead.",
+        reason="concurrent-deployment",
+    )
+
+
+def code_digest(config: dict[str, Any]) -> str:
+    """An image function's CodeSha256: on AWS, the image manifest digest without ``sha256:``."""
+    return str(config.get("CodeSha256") or "").removeprefix("sha256:")
+
+
 def not_found_error(what: str, exc: Exception, *, fix: str) -> FactoryError:
     return FactoryError(
         f"{what} was not found: {exc}", title="Lambda resource not found", fix=fix,
@@ -67,14 +87,19 @@ def aws_call(call: Callable[[], T], *, function: str, what: str) -> T:
     try:
         return call()
     except botocore.exceptions.ClientError as exc:
-        if aws.error_code(exc) in CONFLICT_CODES:
-            raise concurrent_error(function, what, exc) from exc
-        raise FactoryError(
-            f"Lambda refused {what} for `{function}`: {exc}",
-            title="Lambda call failed",
-            fix="See the AWS error; throttling and 5xx were already retried. Check the deploy "
-            "role's permissions against the action's README.",
-        ) from exc
+        raise refused(function, what, exc) from exc
+
+
+def refused(function: str, what: str, exc: botocore.exceptions.ClientError) -> FactoryError:
+    """The error for a Lambda write AWS refused (after botocore's retries)."""
+    if aws.error_code(exc) in CONFLICT_CODES:
+        return concurrent_error(function, what, exc)
+    return FactoryError(
+        f"Lambda refused {what} for `{function}`: {exc}",
+        title="Lambda call failed",
+        fix="See the AWS error; throttling and 5xx were already retried. Check the deploy "
+        "role's permissions against the action's README.",
+    )
 
 
 def function_config(lam: Any, function: str, qualifier: str | None = None) -> dict[str, Any]:
@@ -157,9 +182,9 @@ def list_aliases(lam: Any, function: str) -> list[dict[str, Any]]:
 def make_description(*, sha: str, digest: str, run_url: str, previous: str = "") -> str:
     """A description rollback can search: ``hoopstat-factory sha=… digest=… [previous=…] run=…``.
 
-    Versions carry it so ``to: <git sha>`` can find them; the alias carries it with ``previous=``
-    so ``to: previous`` means the version that was live before, not merely the one numbered
-    below (which may be a version whose smoke test failed and never got traffic).
+    Versions carry it so ``target: <git sha>`` can find them; the alias carries it with
+    ``previous=`` so ``target: previous`` means the version that was live before, not merely the
+    one numbered below (which may be a version whose smoke test failed and never got traffic).
     """
     parts = [DESCRIPTION_PREFIX]
     if sha:

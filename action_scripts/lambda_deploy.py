@@ -5,8 +5,11 @@ Order matters, and every step leaves a safe state behind it:
 1. inputs validated, then preflight reads (function is ``PackageType: Image``, alias, alarms,
    image digest in ECR) — nothing is changed before all of them pass;
 2. idempotency: an alias already serving this digest is left alone;
-3. UpdateFunctionCode by digest with the RevisionId just read, fast-polled until done,
-   PublishVersion guarded the same way, CodeSha256 checked against the image; then the image
+3. UpdateFunctionCode by digest with the RevisionId just read (a refusal after a lost reply is
+   checked against ``$LATEST``), fast-polled until done; if ``$LATEST`` then runs another
+   deploy's image this one fails as ``concurrent-deployment`` naming it. PublishVersion carries
+   ``CodeSha256`` = the requested digest and the RevisionId, so AWS itself refuses to publish
+   any other code under this deploy's commit and digest; then the image
    gets the ECR tag ``lambda-<function>-<version>`` that shields it from lifecycle expiry
    (:mod:`action_scripts.lambda_ecr_tags`) — if that fails the deploy fails here, because a
    version whose image may expire is no safe rollback target;
@@ -361,7 +364,7 @@ def _roll_back_after(
             f"The traffic shift failed ({exc}) and so did moving `{inputs.alias}` back to "
             f"version {previous} ({again}); part of the traffic may still reach version {new}.",
             title="Traffic shift failed; rollback failed",
-            fix=f"Run lambda-rollback with `to: {previous}` now, then look at the AWS errors.",
+            fix=f"Run lambda-rollback with `target: {previous}` now, then look at the AWS errors.",
         ) from exc
     raise FactoryError(
         f"The traffic shift failed ({exc}); alias `{inputs.alias}` is back on version "
@@ -484,6 +487,63 @@ def deploy(
                            ecr=clients.ecr, function_name=str(config["FunctionName"]))
 
 
+def update_code(lam: Any, inputs: DeployInputs, image: ImageRef, *, revision: str) -> None:
+    """UpdateFunctionCode by digest, guarded by the RevisionId just read.
+
+    When a reply is lost, botocore retries with the same RevisionId, and AWS refuses the retry
+    (the first attempt landed: the RevisionId moved, or the update is still in progress). So a
+    refusal is checked against ``$LATEST``: if it already runs this digest, the update is ours
+    (or an identical one) and the deploy carries on; otherwise another deploy won.
+    """
+    try:
+        lam.update_function_code(FunctionName=inputs.function, ImageUri=image.digest_uri,
+                                 RevisionId=revision, Publish=False)
+        return
+    except botocore.exceptions.ClientError as exc:
+        if aws.error_code(exc) not in lambda_api.CONFLICT_CODES:
+            raise lambda_api.refused(inputs.function, "updating the code", exc) from exc
+        theirs = lambda_api.code_digest(lambda_api.function_config(lam, inputs.function))
+        if theirs != image.digest:
+            raise lambda_api.taken_over_error(inputs.function, "updating the code",
+                                              ours=image.digest, theirs=theirs) from exc
+    runner.info(f"UpdateFunctionCode was refused as stale, but $LATEST already runs "
+                f"sha256:{image.digest}: an earlier attempt whose reply was lost landed.")
+
+
+def publish(
+    lam: Any, inputs: DeployInputs, image: ImageRef, *, revision: str, description: str,
+    clock: Clock, deadline: float,
+) -> dict[str, Any]:
+    """PublishVersion of exactly the requested image.
+
+    ``CodeSha256`` makes AWS refuse to publish unless ``$LATEST`` runs ``image.digest``, and
+    ``RevisionId`` unless nothing changed since the wait. A refusal while ``$LATEST`` still runs
+    our image (a retried publish whose reply was lost, or a configuration change) publishes once
+    more from what is there now, still by digest; any other refusal names the winner's image.
+    """
+    for attempt in (1, 2):
+        try:
+            result: dict[str, Any] = lam.publish_version(
+                FunctionName=inputs.function, Description=description, RevisionId=revision,
+                CodeSha256=image.digest,
+            )
+            return result
+        except botocore.exceptions.ClientError as exc:
+            code = aws.error_code(exc)
+            if code not in lambda_api.CONFLICT_CODES and not (
+                code == "InvalidParameterValueException" and "CodeSHA256" in str(exc)
+            ):
+                raise lambda_api.refused(inputs.function, "publishing the version", exc) from exc
+            current = lambda_api.wait_updated(lam, function=inputs.function, clock=clock,
+                                              deadline=deadline)
+            theirs = lambda_api.code_digest(current)
+            if theirs != image.digest or attempt == 2:
+                raise lambda_api.taken_over_error(inputs.function, "publishing its version",
+                                                  ours=image.digest, theirs=theirs) from exc
+            revision = str(current["RevisionId"])
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
 def _publish_and_shift(
     inputs: DeployInputs, clients: Clients, clock: Clock, *, config: dict[str, Any],
     alias: dict[str, Any] | None, image: ImageRef, outcome: Outcome, deadline: float,
@@ -494,24 +554,18 @@ def _publish_and_shift(
         if config.get("LastUpdateStatus") == "InProgress":
             config = lambda_api.wait_updated(lam, function=inputs.function, clock=clock,
                                              deadline=deadline)
-        revision = str(config["RevisionId"])
-        lambda_api.aws_call(
-            lambda: lam.update_function_code(
-                FunctionName=inputs.function, ImageUri=image.digest_uri, RevisionId=revision,
-                Publish=False,
-            ),
-            function=inputs.function, what="updating the code",
-        )
+        update_code(lam, inputs, image, revision=str(config["RevisionId"]))
         updated = lambda_api.wait_updated(lam, function=inputs.function, clock=clock,
                                           deadline=deadline)
         outcome.timings["update"] = clock.elapsed()
-        published = lambda_api.aws_call(
-            lambda: lam.publish_version(
-                FunctionName=inputs.function, Description=description,
-                RevisionId=str(updated["RevisionId"]), CodeSha256=str(updated["CodeSha256"]),
-            ),
-            function=inputs.function, what="publishing the version",
-        )
+        # Another deploy may have updated $LATEST while ours was in progress; its image must
+        # never be published under this deploy's commit and digest.
+        if lambda_api.code_digest(updated) != image.digest:
+            raise lambda_api.taken_over_error(inputs.function, "waiting for its update",
+                                              ours=image.digest,
+                                              theirs=lambda_api.code_digest(updated))
+        published = publish(lam, inputs, image, revision=str(updated["RevisionId"]),
+                            description=description, clock=clock, deadline=deadline)
         outcome.version = str(published["Version"])
         published_digest = lambda_api.version_digest(lam, inputs.function, outcome.version)
         if image.digest not in {published_digest, str(published.get("CodeSha256", ""))}:

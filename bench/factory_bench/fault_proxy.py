@@ -16,7 +16,9 @@ Control API (JSON):
 * ``POST /_fault/rules`` ``{"rules": [{"service": "lambda", "operation": "UpdateFunctionCode",
   "status": 429, "code": "TooManyRequestsException", "times": 2, "skip": 0, "kind": "error"}]}``
   — append rules; ``times`` (default 1, ``-1`` for ever) matching calls fail after ``skip``
-  matching calls passed; ``kind`` ``drop`` closes the connection without a reply.
+  matching calls passed; ``kind`` ``drop`` closes the connection without a reply (the call never
+  reaches moto); ``lose-reply`` forwards the call, so it takes effect, then closes the connection
+  without the reply (a reply lost on the way back: the SDK retries a call that already landed).
 * ``POST /_fault/reset`` — forget rules and the log.
 * ``GET /_fault/log`` — ``{"injected": [...], "passed": [...]}`` as ``service:Operation`` items.
 
@@ -264,7 +266,9 @@ class FaultProxy:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 service, operation, protocol = identify(method, self.path, headers, body)
                 rule = proxy.decide(service, operation) if operation else None
-                if rule is not None and rule.kind == "drop":
+                if rule is not None and rule.kind in {"drop", "lose-reply"}:
+                    if rule.kind == "lose-reply":
+                        self._forward(method, body, deliver=False)
                     self.close_connection = True
                     self.connection.close()
                     return
@@ -275,7 +279,7 @@ class FaultProxy:
                     return
                 self._forward(method, body)
 
-            def _forward(self, method: str, body: bytes) -> None:
+            def _forward(self, method: str, body: bytes, *, deliver: bool = True) -> None:
                 upstream = http.client.HTTPConnection(*proxy.upstream, timeout=120)
                 try:
                     headers = {k: v for k, v in self.headers.items()
@@ -284,6 +288,8 @@ class FaultProxy:
                     upstream.request(method, self.path, body=body, headers=headers)
                     response = upstream.getresponse()
                     payload = response.read()
+                    if not deliver:
+                        return
                     # send_response() writes its own Server and Date headers.
                     passed = {k: v for k, v in response.getheaders()
                               if k.lower() not in _HOP_BY_HOP | {"server", "date"}}

@@ -18,6 +18,18 @@
   so a test's smoke failure can never be consumed by another test's invoke; a reply with
   ``function_error`` sets ``X-Amz-Function-Error`` as AWS does for a failed handler.
   ``x-amz-executed-version`` is set on every synchronous reply, as AWS does.
+* **An update takes time** — on AWS, UpdateFunctionCode returns at once and ``$LATEST`` reports
+  ``LastUpdateStatus: InProgress`` until the new image is ready; meanwhile UpdateFunctionCode,
+  UpdateFunctionConfiguration and PublishVersion are refused with 409
+  ``ResourceConflictException`` ("An update is in progress"). moto finishes every update at once.
+  Here an update stays InProgress for a window set per function with
+  ``POST /moto-api/hoopstat/lambda-update-window`` ``{"function_name", "region", "seconds"}``.
+  The window is 0 unless a test sets it, so tests that drive a fake clock (which never really
+  sleeps) stay deterministic; tests of races and lost replies set a real one.
+* **PublishVersion's CodeSha256 precondition** — AWS publishes only when ``CodeSha256`` (if given)
+  equals ``$LATEST``'s, else 400 ``InvalidParameterValueException`` "CodeSHA256 (…) is different
+  from current CodeSHA256 in $LATEST (…)". moto ignores the parameter, so a deploy could publish
+  another deploy's image.
 * **Version numbers are never reused** — moto numbers a new version ``len(versions) + 1``, so after
   a version is deleted the next publish repeats an existing number; AWS counts on from the
   highest number ever published.
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -34,6 +47,8 @@ _lock = threading.RLock()
 _local = threading.local()
 # (account, region, function, qualifier or "") -> queued replies
 _replies: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+# (account, region, function) -> seconds an UpdateFunctionCode stays InProgress
+_update_windows: dict[tuple[str, str, str], float] = {}
 
 
 def _precondition_failed(kind: str) -> Exception:
@@ -42,6 +57,31 @@ def _precondition_failed(kind: str) -> Exception:
     return PreconditionFailedException(
         "The Revision Id provided does not match the latest Revision Id. "
         f"Call the {kind} API to retrieve the latest Revision Id"
+    )
+
+
+def _update_in_progress(fn: Any) -> bool:
+    return time.monotonic() < float(getattr(fn, "hoopstat_update_until", 0.0))
+
+
+def _conflict_in_progress(fn: Any) -> Exception:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError(
+        "ResourceConflictException",
+        "The operation cannot be performed at this time. An update is in progress for resource: "
+        f"{fn.function_arn}",
+    )
+    error.code = 409
+    return error
+
+
+def _code_sha_mismatch(given: str, current: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    return InvalidParameterValueException(
+        f"CodeSHA256 ({given}) is different from current CodeSHA256 in $LATEST ({current}). "
+        "Please try again with the CodeSHA256 in $LATEST."
     )
 
 
@@ -71,6 +111,8 @@ def install() -> None:
     def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
         config: dict[str, Any] = original_config(self, on_create)
         config["RevisionId"] = _revision(self)
+        if _update_in_progress(self):
+            config["LastUpdateStatus"] = "InProgress"
         return config
 
     original_set_code = function_cls._set_function_code
@@ -136,16 +178,25 @@ def install() -> None:
             from urllib.parse import unquote
 
             name = unquote(self.path.rsplit("/", name_index)[-name_index])
-            wanted = (json.loads(self.body or "{}") or {}).get("RevisionId")
+            body = json.loads(self.body or "{}") or {}
+            wanted = body.get("RevisionId")
             with _lock:
                 try:
                     fn = self.backend.get_function(name, None)
                 except Exception:  # moto's own not-found handling answers below
                     return original(self)
+                if _update_in_progress(fn):
+                    raise _conflict_in_progress(fn)
                 if wanted and wanted != _revision(fn):
                     raise _precondition_failed("GetFunction")
+                code_sha = body.get("CodeSha256")
+                if method_name == "publish_version" and code_sha and code_sha != fn.code_sha_256:
+                    raise _code_sha_mismatch(str(code_sha), str(fn.code_sha_256))
                 result = original(self)
                 fn.hoopstat_revision_id = str(uuid.uuid4())
+                if method_name == "update_function_code":
+                    key = (self.current_account, self.region, fn.function_name)
+                    fn.hoopstat_update_until = time.monotonic() + _update_windows.get(key, 0.0)
                 return result
 
         setattr(response_cls, method_name, handler)
@@ -230,3 +281,20 @@ def install() -> None:
         return 201, {}, json.dumps({"queued": len(_replies[key])})
 
     api_urls.url_paths["{0}/moto-api/hoopstat/lambda-replies"] = queue_replies
+
+    def set_update_window(
+        request: Any, full_url: str, headers: Any
+    ) -> tuple[int, dict[str, str], str]:
+        if hasattr(request, "environ"):
+            length = int(headers.get("Content-Length") or 0)
+            raw = request.environ["wsgi.input"].read(length)
+        else:
+            raw = request.body
+        spec = json.loads(raw or b"{}")
+        key = (str(spec.get("account_id", "123456789012")), str(spec.get("region", "us-east-1")),
+               str(spec["function_name"]))
+        with _lock:
+            _update_windows[key] = float(spec.get("seconds", 0.0))
+        return 201, {}, json.dumps({"seconds": _update_windows[key]})
+
+    api_urls.url_paths["{0}/moto-api/hoopstat/lambda-update-window"] = set_update_window

@@ -98,6 +98,18 @@ def queue_replies(bench: Bench, function: str, replies: list[dict[str, Any]],
         assert response.status == 201
 
 
+def set_update_window(bench: Bench, function: str, seconds: float) -> None:
+    """Keep each UpdateFunctionCode of ``function`` InProgress for ``seconds`` (bench extension),
+    as AWS does while it readies a new image."""
+    body = json.dumps({"function_name": function, "seconds": seconds, "region": bench.region})
+    request = urllib.request.Request(
+        f"{bench.moto_url}/moto-api/hoopstat/lambda-update-window", data=body.encode(),
+        method="POST", headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
 def make_alarm(app: App, *, state: str = "OK") -> str:
     name = unique("errors")
     app.cloudwatch.put_metric_alarm(
