@@ -2,12 +2,15 @@
 
 The tables live between ``<!-- factory-docs:inputs -->`` / ``<!-- factory-docs:outputs -->``
 markers and their ``<!-- /factory-docs -->`` end marker, so they cannot drift from the metadata;
-``--check`` fails when a README is stale (a test runs it).
+``--check`` fails when a README is stale (a test runs it). The same metadata is written to
+``factory_cli/action_inputs.json``, which the installed CLI reads for ``factory <action> --help``
+and to reject unknown ``-i`` inputs (an installed CLI has no action.yml to read).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -51,6 +54,26 @@ def render(readme: str, meta: dict[str, Any]) -> str:
     return readme
 
 
+ACTION_INPUTS = Path(__file__).resolve().parent / "action_inputs.json"
+
+
+def action_inputs(root: Path) -> str:
+    """Every action's description and inputs (description, required, default), as JSON text."""
+    found: dict[str, Any] = {}
+    for action in action_dirs(root):
+        meta = yaml.safe_load((action / "action.yml").read_text())
+        found[action.name] = {
+            "description": " ".join(str(meta.get("description", "")).split()),
+            "inputs": {
+                name: {"description": " ".join(str((spec or {}).get("description", "")).split()),
+                       "required": bool((spec or {}).get("required")),
+                       "default": str((spec or {}).get("default", ""))}
+                for name, spec in (meta.get("inputs") or {}).items()
+            },
+        }
+    return json.dumps(found, indent=1, sort_keys=True) + "\n"
+
+
 def action_dirs(root: Path) -> list[Path]:
     return sorted(p.parent for p in (root / "actions").glob("*/action.yml"))
 
@@ -81,7 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(readme_path)
             if not args.check:
                 readme_path.write_text(wanted)
+    wanted_inputs = action_inputs(args.suite_root)
+    target = args.suite_root / "cli" / "factory_cli" / "action_inputs.json"
+    if not target.exists() or target.read_text() != wanted_inputs:
+        stale.append(target)
+        if not args.check:
+            target.write_text(wanted_inputs)
     if args.check and stale:
-        print("stale READMEs (run `factory docs`): " + ", ".join(map(str, stale)), file=sys.stderr)
+        print("stale (run `factory docs`): " + ", ".join(map(str, stale)), file=sys.stderr)
         return 1
     return 1 if args.check and stale else 0
