@@ -1,14 +1,18 @@
-"""terraform: plan on a PR (one comment per directory), apply only the reviewed plan, drift checks.
+"""terraform: plan on a PR, post it from a separate job, apply only the reviewed plan, drift.
 
-``command: plan``  init, ``fmt -check``, ``validate``, ``plan -out``, ``show -json``; on a pull
-request the plan is written to (or updated in) the PR's comment for this working directory,
-with the plan's normalized hash in the comment's hidden header.
+``command: plan``  init, ``fmt -check``, ``validate``, ``plan -out``, ``show -json``. A plan runs
+the PR's code, so this command takes no GitHub token: it sets the ``plan-comment`` output (the
+PR comment's body, scrubbed of secrets, with the plan's normalized hash in its hidden header).
 
-``command: apply`` plans again on the merged commit and applies that saved plan only if its
-normalized hash equals the one in the PR's comment; the PR is ``pr-number`` if given, else the
-``pull_request`` event's, else the PR whose merge commit is ``GITHUB_SHA`` (GitHub's
-"pull requests of a commit" API). Otherwise it fails with ``plan-changed`` and says which
-resources differ.
+``command: comment`` (a job that runs no PR code and holds no AWS credentials) posts that body
+on the PR, scrubbed again, with the header's commit set to the PR head from the event; the
+previous comment for the directory is deleted, so the bot's comments are never edited.
+
+``command: apply`` needs the merged PR whose merge commit is ``GITHUB_SHA`` (``pr-number`` or
+the commit's PRs; nothing else), that PR's newest never-edited plan comment written by
+``plan-comment-author`` for the directory, computed on that PR's final head commit. It plans
+again and applies the saved plan only if its normalized hash equals the comment's; otherwise it
+fails with ``plan-changed`` (saying which resources differ) or ``plan-not-reviewed``.
 
 ``command: drift`` plans and fails with ``drift-detected`` when anything would change.
 
@@ -29,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from github import GithubException
-
 from action_scripts import runner
 from action_scripts import terraform_guard as guard
 from action_scripts import terraform_plan as tfplan
@@ -43,11 +45,15 @@ from action_scripts.terraform_binary import (
     check_version,
     var_file_args,
 )
-from action_scripts.terraform_comment import render
+from action_scripts.terraform_comment import COMMENT_LIMIT, SAFETY_MARGIN, parse_header, render
 from action_scripts.terraform_lock import LockInfo, is_lock_error, parse_lock_info
-from action_scripts.terraform_pr_comments import PlanComment, PlanComments
+from action_scripts.terraform_pr_comments import ACTIONS_BOT_LOGIN, PlanComments
+from action_scripts.terraform_scrub import known_secrets, scrub
 
-COMMANDS = ("plan", "apply", "drift")
+COMMANDS = ("plan", "apply", "drift", "comment")
+BOT_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}\[bot\]")
+BOT_LOGIN_EXPECTED = "a bot login such as `github-actions[bot]` or `my-app[bot]`"
+PLAN_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step summary limit (1 MiB)
 PR_NUMBER = re.compile(r"[1-9]\d{0,9}")
@@ -65,6 +71,8 @@ class TerraformInputs:
     protected: tuple[str, ...]
     version: str
     pr_number: int | None
+    plan_comment: str = ""
+    author: str = ACTIONS_BOT_LOGIN
 
 
 def _relative_problem(value: str) -> str | None:
@@ -88,13 +96,13 @@ def read_inputs(environ: dict[str, str]) -> TerraformInputs:
     if problem:
         inputs.problem("working-directory", f"'{directory}' {problem}",
                        "a directory path relative to the repository root")
-    elif not root.is_dir():
+    elif command != "comment" and not root.is_dir():
         inputs.problem("working-directory", f"'{directory}' is not a directory in the repository.",
                        "a directory path relative to the repository root")
     normal_dir = PurePosixPath(directory).as_posix() if not problem else directory
 
     def existing_file(name: str, value: str) -> None:
-        if problem or not root.is_dir():
+        if problem or not root.is_dir() or command == "comment":
             return  # reported against working-directory already
         if PurePosixPath(value).is_absolute() or not (root / value).is_file():
             inputs.problem(name, f"'{value}' is not a file under `working-directory`.",
@@ -116,16 +124,27 @@ def read_inputs(environ: dict[str, str]) -> TerraformInputs:
                        "are not address patterns.", guard.PATTERN_EXPECTED)
     version = inputs.matching("terraform-version", VERSION_PATTERN, expected=VERSION_EXPECTED)
     pr_raw = inputs.matching("pr-number", PR_NUMBER, expected="a pull request number such as `42`")
-    if command == "apply" and not token:
-        inputs.problem("github-token", "is required for `command: apply` (it reads the PR's "
-                       "reviewed plan).", "a token that can read pull requests, e.g. "
+    if command in {"apply", "comment"} and not token:
+        inputs.problem("github-token", f"is required for `command: {command}` (it reads the "
+                       "PR's reviewed plan).", "a token that can read pull requests, e.g. "
                        "`${{ github.token }}`")
+    if command == "plan" and token:
+        inputs.problem("github-token", "must be empty for `command: plan`: a plan runs the "
+                       "PR's code, which could read the token.", "no token; post the plan "
+                       "with `command: comment` in a job that runs no PR code")
+    plan_comment = inputs.raw("plan-comment")
+    if command == "comment" and not plan_comment:
+        inputs.problem("plan-comment", "is required for `command: comment`.",
+                       "the `plan-comment` output of `command: plan`")
+    author = inputs.matching("plan-comment-author", BOT_LOGIN, expected=BOT_LOGIN_EXPECTED,
+                             default=ACTIONS_BOT_LOGIN)
     inputs.check()
     return TerraformInputs(
         command=command, directory=normal_dir, root=root, backend_config=backend,
         var_files=tuple(var_files), token=token, allow_destroy=allow_destroy,
         protected=tuple(protected), version=version,
         pr_number=int(pr_raw) if pr_raw and PR_NUMBER.fullmatch(pr_raw) else None,
+        plan_comment=plan_comment, author=author,
     )
 
 
@@ -250,7 +269,7 @@ def plan(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str]) -> Pla
             summary=tfplan.summarize(document),
             plan_hash=tfplan.plan_hash(normal),
             fingerprints=tfplan.fingerprints(normal),
-            text=text.result(),
+            text=tf.scrub(text.result()),
         )
     with runner.group("Plan"):
         runner.info(planned.text)
@@ -329,7 +348,7 @@ def _comments(inputs: TerraformInputs, environ: dict[str, str]) -> PlanComments:
             reason="github-error",
         )
     return PlanComments(token=inputs.token, repository=repository,
-                        api_url=environ.get("GITHUB_API_URL"))
+                        api_url=environ.get("GITHUB_API_URL"), author=inputs.author)
 
 
 def _head_sha(environ: dict[str, str]) -> str:
@@ -339,25 +358,60 @@ def _head_sha(environ: dict[str, str]) -> str:
 
 
 def command_plan(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str]) -> None:
+    """Plan and hand the comment body on as an output; this job never writes to GitHub."""
     planned = plan(tf, inputs, environ)
     notes, block = blocked_notes(planned, inputs)
-    number = inputs.pr_number or event_pr_number(environ)
     rendered = render(
         directory=inputs.directory, summary=planned.summary, plan_hash=planned.plan_hash,
         plan_text=planned.text, fingerprints=planned.fingerprints,
         commit=_head_sha(environ), run_url=_run_url(environ), notes=notes,
     )
-    if number is not None:
-        if not inputs.token:
-            runner.warning("No `github-token`: the plan is not posted to the pull request.",
-                           title="Plan comment skipped")
-        else:
-            verb, url = _comments(inputs, environ).upsert(number, inputs.directory, rendered.body)
-            runner.info(f"Plan comment {verb} on PR #{number}: {url}")
-            runner.set_output("comment-url", url)
-    runner.summary(_step_summary(inputs, planned, notes))
+    runner.set_output("plan-comment", tf.scrub(rendered.body))
+    runner.summary(tf.scrub(_step_summary(inputs, planned, notes)))
     if block:
         raise destroy_blocked(block, notes)
+
+
+def command_comment(inputs: TerraformInputs, environ: dict[str, str]) -> None:
+    """Post the plan job's comment body on the PR: checked, scrubbed, bound to the PR head.
+
+    The body came from a job that ran the PR's code, so it is data to check, not to trust: its
+    header must name this directory and a plan hash, the commit is taken from the event (not
+    from the body), and secrets are scrubbed again before the API (where no masking applies).
+    """
+    body = inputs.plan_comment
+    header = parse_header(body)
+    if header is None or header.directory != inputs.directory \
+            or not PLAN_HASH.fullmatch(header.plan_hash):
+        raise FactoryError(
+            "`plan-comment` is not a plan comment for "
+            f"`{inputs.directory}` (its hidden header is missing, names another directory, "
+            "or has no plan hash).",
+            title="Not a plan comment",
+            fix="Pass the `plan-comment` output of `command: plan` for the same "
+            "working-directory.",
+            reason="invalid-input",
+        )
+    number = inputs.pr_number or event_pr_number(environ)
+    head = _event(environ).get("pull_request", {}).get("head", {}).get("sha", "")
+    if number is None or not re.fullmatch(r"[0-9a-f]{40}", str(head)):
+        raise FactoryError(
+            "`command: comment` needs a pull_request event (its PR number and head commit).",
+            title="No pull request to comment on",
+            fix="Run the comment job on `pull_request` events only.",
+            reason="invalid-input",
+        )
+    header.commit = str(head)
+    rest = body.lstrip()[body.lstrip().index("-->") + 3:]
+    clean = scrub(rest, known_secrets(environ, [inputs.token]))
+    text = header.render() + clean
+    if len(text) > COMMENT_LIMIT - SAFETY_MARGIN:
+        text = text[: COMMENT_LIMIT - SAFETY_MARGIN] + "\n\n… cut to fit GitHub's limit."
+    url = _comments(inputs, environ).post(number, inputs.directory, text)
+    runner.info(f"Plan comment posted on PR #{number} for head {str(head)[:12]}: {url}")
+    runner.set_output("comment-url", url)
+    runner.summary(f"Plan for `{runner.md_escape(inputs.directory)}` posted on PR #{number} "
+                   f"(head `{str(head)[:12]}`, {header.plan_hash}): {url}")
 
 
 def _step_summary(inputs: TerraformInputs, planned: Planned, notes: list[str]) -> str:
@@ -368,48 +422,48 @@ def _step_summary(inputs: TerraformInputs, planned: Planned, notes: list[str]) -
     ).body
 
 
-def reviewed_pr(inputs: TerraformInputs, environ: dict[str, str], comments: PlanComments) -> int:
-    number = inputs.pr_number or event_pr_number(environ)
-    if number is not None:
-        return number
+def command_apply(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str]) -> None:
     sha = environ.get("GITHUB_SHA", "")
-    found = comments.pull_of_commit(sha) if sha else None
-    if found is None:
+    comments = _comments(inputs, environ)
+    # Which review counts is settled before terraform runs: a commit no PR merged stops here.
+    pull = comments.merged_pull(sha, inputs.pr_number or event_pr_number(environ))
+    number = pull.number
+    reviewed = comments.find(number, inputs.directory)
+    if reviewed is None:
         raise FactoryError(
-            f"No pull request was found for commit {sha[:12] or '(unknown)'}, so there is no "
-            "reviewed plan to compare with.",
+            f"PR #{number} has no plan comment for `{inputs.directory}` written by "
+            f"{inputs.author}.",
             title="No reviewed plan",
-            fix="Merge changes through a pull request whose plan ran with this action, or pass "
-            "`pr-number`.",
+            fix="Run the reusable terraform workflow on the pull request (its comment job "
+            "writes the comment), review the plan, then merge.",
             reason="plan-not-reviewed",
         )
-    return found
-
-
-def command_apply(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str]) -> None:
+    if reviewed.header.commit != pull.head_sha:
+        raise FactoryError(
+            f"The plan comment {reviewed.url} was computed on commit "
+            f"{reviewed.header.commit[:12] or '(none)'}, but PR #{number} merged head "
+            f"{pull.head_sha[:12]}: the final commit's plan was never posted.",
+            title="Reviewed plan is for another commit",
+            fix="Let the plan for the PR's last commit finish (and review it) before merging; "
+            "to apply now, open a PR with the same change and merge it once its plan is posted.",
+            reason="plan-not-reviewed",
+        )
     planned = plan(tf, inputs, environ)
     notes, block = blocked_notes(planned, inputs)
     if block:
         runner.summary(_step_summary(inputs, planned, notes))
         raise destroy_blocked(block, notes)
-    comments = _comments(inputs, environ)
-    number = reviewed_pr(inputs, environ, comments)
-    reviewed = comments.find(number, inputs.directory)
-    if reviewed is None:
-        raise FactoryError(
-            f"PR #{number} has no plan comment for `{inputs.directory}`.",
-            title="No reviewed plan",
-            fix="Run this action with `command: plan` on the pull request (it writes the "
-            "comment), review the plan, then merge.",
-            reason="plan-not-reviewed",
-        )
     if reviewed.header.plan_hash != planned.plan_hash:
         raise plan_changed(number, reviewed.header.plan_hash, planned, reviewed.header.fingerprints)
-    runner.info(f"The plan matches the one reviewed on PR #{number} ({planned.plan_hash}).")
+    trusted = (f"Trusted plan comment: {reviewed.url} (id {reviewed.comment.id}, by "
+               f"{inputs.author}), computed on PR #{number} head `{pull.head_sha}`; applying "
+               f"its merge commit `{sha}`.")
+    runner.info(f"The plan matches the one reviewed on PR #{number} ({planned.plan_hash}). "
+                + trusted)
     if not planned.summary.has_changes:
         runner.notice("Nothing to apply: the reviewed plan has no changes.", title="No changes")
         runner.summary(f"### ✅ Terraform apply `{inputs.directory}`: nothing to apply\n\n"
-                       f"The plan reviewed on PR #{number} has no changes.")
+                       f"The plan reviewed on PR #{number} has no changes.\n\n{trusted}")
         return
     with runner.group("terraform apply (the reviewed plan)"):
         result = tf.run("apply", "-input=false", "-json", str(planned.plan_file), json_lines=True)
@@ -423,24 +477,11 @@ def command_apply(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str
             reason="apply-failed",
             details=_code_block(result.error_text()),
         )
-    _mark_applied(reviewed, environ)
     runner.summary(
         f"### ✅ Terraform apply `{runner.md_escape(inputs.directory)}`\n\n"
         f"Applied the plan reviewed on PR #{number}: {planned.summary.headline()}\n\n"
-        f"Plan hash `{planned.plan_hash}`"
+        f"Plan hash `{planned.plan_hash}`\n\n{trusted}"
     )
-
-
-def _mark_applied(reviewed: PlanComment, environ: dict[str, str]) -> None:
-    """Tell the PR's readers the reviewed plan is live; the apply stands even if this fails."""
-    sha = environ.get("GITHUB_SHA", "")[:12]
-    run_url = _run_url(environ)
-    line = f"**✅ Applied** at commit `{sha}`" + (f" by [this run]({run_url})" if run_url else "")
-    try:
-        reviewed.comment.edit(f"{reviewed.comment.body.rstrip()}\n\n{line}")
-    except GithubException as exc:
-        runner.warning(f"The plan was applied, but the PR comment could not be updated: {exc}",
-                       title="PR comment not updated")
 
 
 def plan_changed(
@@ -491,6 +532,9 @@ def command_drift(tf: Terraform, inputs: TerraformInputs, environ: dict[str, str
 
 def run(environ: dict[str, str]) -> None:
     inputs = read_inputs(environ)
+    if inputs.command == "comment":
+        command_comment(inputs, environ)
+        return
     tf = Terraform(directory=inputs.root, environ=environ)
     prepare(tf, inputs)
     if inputs.command == "plan":

@@ -3,6 +3,11 @@
 ``plan``, ``apply`` and ``validate`` run with ``-json`` so their errors arrive as structured
 diagnostics (a held state lock is recognised from its diagnostic, not from scraping the text),
 and the human-readable messages are still echoed to the log.
+
+Terraform runs the repository's code (on a pull request: the PR's code), so it gets an
+allow-listed environment (:func:`terraform_environment`): what terraform and the AWS provider
+read, never ``INPUT_*`` (the action's inputs, a GitHub token among them), ``GITHUB_*`` or
+``ACTIONS_*`` (the runner's tokens). What it prints is scrubbed of secrets before it is echoed.
 """
 
 from __future__ import annotations
@@ -19,9 +24,30 @@ from typing import Any
 
 from action_scripts import runner
 from action_scripts.errors import FactoryError
+from action_scripts.terraform_scrub import known_secrets, scrub
 
 VERSION_PATTERN = re.compile(r"\d+\.\d+(?:\.\d+)?")
 VERSION_EXPECTED = "a terraform version such as `1.11` or `1.11.4`"
+
+# What terraform and the AWS provider read; everything else stays with the action.
+ENV_NAMES = frozenset({
+    "PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME",
+    "CHECKPOINT_DISABLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy",
+    "https_proxy", "no_proxy", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+})
+ENV_PREFIXES = ("TF_", "AWS_", "LC_")
+
+
+def terraform_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed environment terraform runs with (plus the automation settings)."""
+    kept = {k: v for k, v in environ.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES)}
+    return {
+        **kept,
+        # Plain, non-interactive output that does not suggest commands to type.
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": environ.get("CHECKPOINT_DISABLE", "1"),
+    }
 
 
 @dataclass(frozen=True)
@@ -82,25 +108,27 @@ class Terraform:
             )
         self.binary = found
         self.directory = directory
-        self.env = {
-            **environ,
-            # Plain, non-interactive output that does not suggest commands to type.
-            "TF_IN_AUTOMATION": "1",
-            "TF_INPUT": "0",
-            "CHECKPOINT_DISABLE": environ.get("CHECKPOINT_DISABLE", "1"),
-        }
+        self.env = terraform_environment(environ)
+        self.secrets = known_secrets(environ)
 
-    def run(self, *args: str, json_lines: bool = False, echo: bool = True) -> Result:
+    def scrub(self, text: str) -> str:
+        """``text`` without the secrets this process knows or that look like secrets."""
+        return scrub(text, self.secrets)
+
+    def run(self, *args: str, json_lines: bool = False, echo: bool = True,
+            raw: bool = False) -> Result:
+        """Run one command; its output is scrubbed of secrets unless ``raw`` (never echoed)."""
         argv = [self.binary, f"-chdir={self.directory}", *args]
         started = time.monotonic()
         done = subprocess.run(
             argv, env=self.env, capture_output=True, text=True, check=False,
         )
-        result = Result(tuple(args), done.returncode, done.stdout, done.stderr)
+        clean = (lambda text: text) if raw else self.scrub
+        result = Result(tuple(args), done.returncode, clean(done.stdout), clean(done.stderr))
         if json_lines:
             self._read_json_lines(result, echo=echo)
         elif echo:
-            runner.info((done.stdout + done.stderr).rstrip())
+            runner.info((result.stdout + result.stderr).rstrip())
         runner.info(f"terraform {args[0]} exited {done.returncode} after "
                     f"{time.monotonic() - started:.1f}s")
         return result
@@ -145,10 +173,11 @@ class Terraform:
             return found.group(1) if found else ""
 
     def show_json(self, plan_file: Path) -> dict[str, Any]:
-        result = self.run("show", "-json", "-no-color", str(plan_file), echo=False)
+        # Raw: the plan hash must see every value (a scrubbed one would hide a change).
+        result = self.run("show", "-json", "-no-color", str(plan_file), echo=False, raw=True)
         if result.returncode != 0:
             raise FactoryError(
-                f"terraform show -json failed: {result.error_text()}",
+                f"terraform show -json failed: {self.scrub(result.error_text())}",
                 title="Could not read the plan",
                 fix="See the terraform error above; the plan file may be from another version.",
                 reason="plan-failed",

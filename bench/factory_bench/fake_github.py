@@ -10,9 +10,17 @@ everything in memory and serves, for any ``owner/repo``:
   ``GET/PATCH/DELETE /repos/{o}/{r}/issues/comments/{id}``; ``GET /repos/{o}/{r}/issues/{n}``
 * pulls: ``GET /repos/{o}/{r}/pulls/{n}``, ``GET /repos/{o}/{r}/commits/{sha}`` and
   ``GET /repos/{o}/{r}/commits/{sha}/pulls``
-* test control: ``POST /_fake/pulls`` (seed a pull request), ``GET /_fake/state`` (everything)
+* the OIDC subject claim template: ``GET/PUT /repos/{o}/{r}/actions/oidc/customization/sub``
+* ``GET /user``: the token's account; for the workflow token (``github-actions[bot]``) it
+  answers 403 "Resource not accessible by integration", as GitHub does for ``GITHUB_TOKEN``
+* test control: ``POST /_fake/pulls`` (seed a pull request), ``POST /_fake/tokens`` (another
+  account's token: ``{"token", "login", "type", "id"}``), ``GET /_fake/state`` (everything)
 
-Requests must carry ``Authorization: token|bearer <token>`` when started with ``--token``.
+Requests must carry ``Authorization: token|bearer <token>`` of a known account. The token given
+with ``--token`` (or generated) acts as ``github-actions[bot]`` (id 41898282, type Bot), the
+account GitHub shows for ``GITHUB_TOKEN`` writes; comments record the author of their token.
+An edit always moves a comment's ``updated_at`` at least one second past ``created_at`` (GitHub
+keeps second resolution, so a real edit within the creation second could leave them equal).
 Run: ``python -m factory_bench.fake_github [--port N] [--token T]``; prints
 ``{"url": ..., "token": ...}`` once listening.
 """
@@ -26,15 +34,33 @@ import re
 import secrets
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 COMMENT_LIMIT = 65536  # GitHub rejects longer comment bodies with 422
+ACTIONS_BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+STAMP = "%Y-%m-%dT%H:%M:%SZ"
+# The claim names GitHub accepts in a subject template (docs: "About security hardening with
+# OpenID Connect", customizing the token claims).
+OIDC_CLAIMS = frozenset({
+    "actor", "actor_id", "base_ref", "context", "environment", "event_name", "head_ref",
+    "job_workflow_ref", "job_workflow_sha", "ref", "ref_protected", "ref_type", "repo",
+    "repository", "repository_id", "repository_owner", "repository_owner_id",
+    "repository_visibility", "run_attempt", "runner_environment", "workflow", "workflow_ref",
+    "workflow_sha", "enterprise", "enterprise_id", "check_run_id",
+})
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(STAMP)
+
+
+def _later(stamp: str) -> str:
+    """Now, but at least one second after ``stamp`` (an edit must be visible as one)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    floor = datetime.strptime(stamp, STAMP).replace(tzinfo=UTC) + timedelta(seconds=1)
+    return max(now, floor).strftime(STAMP)
 
 
 class State:
@@ -46,6 +72,8 @@ class State:
         self.statuses: dict[int, list[dict[str, Any]]] = {}
         self.comments: dict[str, dict[int, list[dict[str, Any]]]] = {}
         self.pulls: dict[str, dict[int, dict[str, Any]]] = {}
+        self.accounts: dict[str, dict[str, Any]] = {}  # token -> user
+        self.oidc_sub: dict[str, dict[str, Any]] = {}  # repo -> subject claim template
 
     def repo_url(self, repo: str) -> str:
         return f"{self.base}/repos/{repo}"
@@ -92,21 +120,23 @@ class State:
             "head": {"sha": seeded["head_sha"], "ref": seeded.get("head_ref", "feature")},
             "base": {"ref": seeded.get("base_ref", "main"), "sha": "0" * 40},
             "merge_commit_sha": seeded.get("merge_commit_sha"),
-            "merged": seeded["state"] == "closed",
+            "merged": seeded.get("merged", seeded["state"] == "closed"),
             "user": {"login": "bench-user", "id": 2},
         }
 
-    def comment(self, repo: str, body: str) -> dict[str, Any]:
+    def comment(self, repo: str, body: str, author: dict[str, Any]) -> dict[str, Any]:
         cid = next(self.ids)
         url = f"{self.repo_url(repo)}/issues/comments/{cid}"
+        created = _now()
         return {
             "id": cid,
+            "node_id": f"IC_fake{cid}",
             "url": url,
             "html_url": f"https://github.com/{repo}#issuecomment-{cid}",
             "body": body,
-            "user": {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"},
-            "created_at": _now(),
-            "updated_at": _now(),
+            "user": dict(author),
+            "created_at": created,
+            "updated_at": created,
         }
 
     def snapshot(self) -> dict[str, Any]:
@@ -117,6 +147,7 @@ class State:
                 r: {str(n): c for n, c in per.items()} for r, per in self.comments.items()
             },
             "pulls": {r: {str(n): p for n, p in per.items()} for r, per in self.pulls.items()},
+            "oidc_sub": self.oidc_sub,
         }
 
 
@@ -129,6 +160,7 @@ class FakeGitHub:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.state = State(self.url)
+        self.state.accounts[self.token] = dict(ACTIONS_BOT)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -151,10 +183,12 @@ class FakeGitHub:
                 parsed = json.loads(raw or b"{}")
                 return parsed if isinstance(parsed, dict) else {}
 
-            def _authorized(self) -> bool:
+            def _account(self) -> dict[str, Any] | None:
                 auth = self.headers.get("Authorization", "")
                 scheme, _, value = auth.partition(" ")
-                return scheme.lower() in {"token", "bearer"} and value == fake.token
+                if scheme.lower() not in {"token", "bearer"}:
+                    return None
+                return fake.state.accounts.get(value)
 
             def _route(self, method: str) -> None:
                 path = self.path.split("?")[0].rstrip("/")
@@ -162,14 +196,55 @@ class FakeGitHub:
                     with fake.state.lock:
                         self._send(200, fake.state.snapshot())
                     return
-                if not self._authorized():
+                account = self._account()
+                if account is None:
                     self._send(401, {"message": "Bad credentials"})
                     return
                 state = fake.state
                 with state.lock:
-                    self._dispatch(method, path, state)
+                    self._dispatch(method, path, state, account)
 
-            def _dispatch(self, method: str, path: str, state: State) -> None:
+            def _oidc_sub(self, method: str, repo: str, state: State) -> None:
+                if method == "GET":
+                    self._send(200, state.oidc_sub.get(repo, {"use_default": True}))
+                    return
+                body = self._body()
+                use_default = body.get("use_default")
+                keys = body.get("include_claim_keys")
+                if not isinstance(use_default, bool):
+                    self._send(422, {"message": "use_default is required (boolean)"})
+                    return
+                if not use_default and (not isinstance(keys, list) or not keys or any(
+                        not isinstance(k, str) or k not in OIDC_CLAIMS for k in keys)):
+                    self._send(422, {"message": "include_claim_keys must list known claims"})
+                    return
+                state.oidc_sub[repo] = ({"use_default": True} if use_default else
+                                        {"use_default": False, "include_claim_keys": keys})
+                self._send(201, {})
+
+            def _dispatch(
+                self, method: str, path: str, state: State, account: dict[str, Any]
+            ) -> None:
+                if path == "/user" and method == "GET":
+                    if account.get("type") == "Bot":
+                        self._send(403, {
+                            "message": "Resource not accessible by integration",
+                            "documentation_url": "https://docs.github.com/rest/users/users"
+                            "#get-the-authenticated-user", "status": "403"})
+                    else:
+                        self._send(200, account)
+                    return
+                if path == "/_fake/tokens" and method == "POST":
+                    body = self._body()
+                    state.accounts[str(body["token"])] = {
+                        "login": str(body["login"]), "id": int(body.get("id", 5000)),
+                        "type": str(body.get("type", "User"))}
+                    self._send(201, state.accounts[str(body["token"])])
+                    return
+                oidc = re.fullmatch(REPO + r"/actions/oidc/customization/sub", path)
+                if oidc and method in {"GET", "PUT"}:
+                    self._oidc_sub(method, oidc["repo"], state)
+                    return
                 if path == "/_fake/pulls" and method == "POST":
                     body = self._body()
                     repo, number = str(body["repo"]), int(body["number"])
@@ -177,6 +252,7 @@ class FakeGitHub:
                         "state": body.get("state", "open"),
                         "head_sha": body.get("head_sha", "0" * 40),
                         "merge_commit_sha": body.get("merge_commit_sha"),
+                        "merged": bool(body.get("merged", body.get("state") == "closed")),
                         "head_ref": body.get("head_ref", "feature"),
                         "base_ref": body.get("base_ref", "main"),
                     }
@@ -255,7 +331,7 @@ class FakeGitHub:
                                 422, {"message": "Body is too long (maximum is 65536 characters)"}
                             )
                             return
-                        comment = state.comment(m["repo"], text)
+                        comment = state.comment(m["repo"], text, account)
                         comment["issue_url"] = f"{state.repo_url(m['repo'])}/issues/{m['n']}"
                         per.append(comment)
                         self._send(201, comment)
@@ -274,7 +350,7 @@ class FakeGitHub:
                                     self._send(422, {"message": "Body is too long"})
                                     return
                                 comment["body"] = text
-                                comment["updated_at"] = _now()
+                                comment["updated_at"] = _later(comment["created_at"])
                             elif method == "DELETE":
                                 del per[index]
                                 self._send(204, None)
@@ -321,6 +397,9 @@ class FakeGitHub:
 
             def do_DELETE(self) -> None:
                 self._route("DELETE")
+
+            def do_PUT(self) -> None:
+                self._route("PUT")
 
         return Handler
 

@@ -9,12 +9,8 @@ main review flow through a real workflow; these cover the other paths.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,103 +19,20 @@ import pytest
 from action_scripts import terraform as tf_action
 from action_scripts.errors import FactoryError
 from factory_bench.stack import Bench
-from factory_bench.testing import need_tool
 from tests.helpers.terraform_action import (
+    ActionRunner,
     app_files,
     apply_directly,
     fake_github_state,
+    review,
     seed_pull,
     state_bucket,
-    terraform_env,
     tfvars,
     unique,
     write_files,
 )
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "terraform" / "basic"
-SUITE = Path(__file__).resolve().parents[2]
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    outputs: dict[str, str] = {}
-    for match in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL):
-        outputs[match.group(1)] = match.group(3)
-    return outputs
-
-
-@dataclass
-class ActionRun:
-    returncode: int
-    log: str
-    outputs: dict[str, str]
-    summary: str
-
-
-class ActionRunner:
-    """Runs the action as a subprocess in one app workspace, as a runner step would."""
-
-    def __init__(self, bench: Bench, tmp: Path, *, repository: str = "hoopstat-haus/tf-app"):
-        need_tool("terraform", install_hint="terraform 1.11 from the HashiCorp apt repo")
-        self.bench = bench
-        self.tmp = tmp
-        self.workspace = tmp / "workspace"
-        self.workspace.mkdir(parents=True, exist_ok=True)
-        self.repository = repository
-        self.tf_env = terraform_env(tmp)
-        self.runs = 0
-
-    def run(self, inputs: dict[str, str], *, event_name: str = "push",
-            event: dict[str, Any] | None = None, sha: str = "f" * 40,
-            extra_env: dict[str, str] | None = None) -> ActionRun:
-        self.runs += 1
-        step = self.tmp / f"step-{self.runs}"
-        step.mkdir()
-        (step / "event.json").write_text(json.dumps(event or {}))
-        env = {
-            "PATH": os.environ["PATH"], "HOME": str(step),
-            **self.bench.admin_env(), **self.tf_env,
-            "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.workspace),
-            "GITHUB_REPOSITORY": self.repository, "GITHUB_EVENT_NAME": event_name,
-            "GITHUB_EVENT_PATH": str(step / "event.json"), "GITHUB_SHA": sha,
-            "GITHUB_RUN_ID": str(self.runs), "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_API_URL": self.bench.github_api_url,
-            "GITHUB_OUTPUT": str(step / "output"), "GITHUB_STEP_SUMMARY": str(step / "summary"),
-            "RUNNER_TEMP": str(step / "runner-temp"),
-            **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()},
-            **(extra_env or {}),
-        }
-        (step / "runner-temp").mkdir()
-        done = subprocess.run([sys.executable, "-m", "action_scripts.terraform"], cwd=SUITE,
-                              env=env, capture_output=True, text=True, timeout=300, check=False)
-        output = step / "output"
-        summary = step / "summary"
-        return ActionRun(
-            returncode=done.returncode, log=done.stdout + done.stderr,
-            outputs=parse_outputs(output.read_text()) if output.exists() else {},
-            summary=summary.read_text() if summary.exists() else "",
-        )
 
 
 @pytest.fixture
@@ -279,8 +192,8 @@ def test_apply_finds_the_pr_of_the_merge_commit_and_needs_its_comment(
     assert not any(arn.endswith(f":{name}-alerts") for arn in topics)
 
 
-def test_commit_without_a_pr_has_no_reviewed_plan(bench: Bench, tmp_path: Path) -> None:
-    """A pushed commit that no PR merged is refused as plan-not-reviewed (FAKE GitHub API)."""
+def test_commit_without_a_merged_pr_has_no_reviewed_plan(bench: Bench, tmp_path: Path) -> None:
+    """A pushed commit that no PR merged, or a PR that is not merged, has no reviewed plan."""
     (tmp_path / "infra").mkdir()
     environ = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_COMMAND": "apply",
                "INPUT_WORKING_DIRECTORY": "infra", "INPUT_GITHUB_TOKEN": bench.github_token,
@@ -289,15 +202,16 @@ def test_commit_without_a_pr_has_no_reviewed_plan(bench: Bench, tmp_path: Path) 
     inputs = tf_action.read_inputs(environ)
     comments = tf_action._comments(inputs, environ)
     with pytest.raises(FactoryError) as caught:
-        tf_action.reviewed_pr(inputs, environ, comments)
+        comments.merged_pull("ab" * 20)
     assert caught.value.reason == "plan-not-reviewed"
-    assert "No pull request was found for commit abababababab" in caught.value.message
-    assert tf_action.reviewed_pr(
-        tf_action.read_inputs({**environ, "INPUT_PR_NUMBER": "7"}), environ, comments) == 7
-    pr_env = {**environ, "GITHUB_EVENT_NAME": "pull_request",
-              "GITHUB_EVENT_PATH": str(tmp_path / "event.json")}
-    (tmp_path / "event.json").write_text(json.dumps({"pull_request": {"number": 9}}))
-    assert tf_action.reviewed_pr(inputs, pr_env, comments) == 9
+    assert "No merged pull request has commit abababababab" in caught.value.message
+    seed_pull(bench, "hoopstat-haus/no-pr", 7, merge_sha="cd" * 20, merged=False)
+    with pytest.raises(FactoryError) as caught:
+        comments.merged_pull("cd" * 20, 7)
+    assert "PR #7 is not merged" in caught.value.message
+    seed_pull(bench, "hoopstat-haus/no-pr", 8, merge_sha="ef" * 20, head_sha="12" * 20)
+    found = comments.merged_pull("ef" * 20)
+    assert (found.number, found.head_sha) == (8, "12" * 20)
 
 
 @pytest.mark.slow
@@ -314,12 +228,10 @@ def test_allow_destroy_lets_a_reviewed_protected_destroy_through(
                "protected-resources": "aws_s3_bucket.data"}
 
     allowed = {**guarded, "allow-destroy": "true"}
-    reviewed = action.run({**allowed, "command": "plan"}, event_name="pull_request",
-                          event=pr_event(21))
-    assert reviewed.returncode == 0, reviewed.log
+    merge_sha = review(action, allowed, number=21)
     comments = fake_github_state(bench)["comments"][action.repository]["21"]
     assert "Protected resources will be destroyed (`allow-destroy: true`)" in comments[0]["body"]
-    applied = action.run({**allowed, "command": "apply", "pr-number": "21"})
+    applied = action.run({**allowed, "command": "apply"}, sha=merge_sha)
     assert applied.returncode == 0, applied.log
     buckets = [b["Name"] for b in bench.admin_client("s3").list_buckets()["Buckets"]]
     assert f"{name}-data" not in buckets

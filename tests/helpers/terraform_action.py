@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 
 from factory_bench import terraform as bench_tf
 from factory_bench.stack import Bench
+from factory_bench.testing import need_tool
 from tests.helpers import SUITE_DIR
 
 FIXTURE = SUITE_DIR / "tests" / "fixtures" / "terraform" / "basic"
@@ -99,19 +103,118 @@ def state_bucket(bench: Bench) -> str:
     return name
 
 
-def seed_pull(bench: Bench, repo: str, number: int, *, merge_sha: str) -> None:
+def fake_api(bench: Bench, method: str, path: str, body: dict[str, Any] | None = None, *,
+             token: str | None = None) -> Any:
+    """One call to the FAKE GitHub API (as the workflow bot unless ``token`` says otherwise)."""
     request = urllib.request.Request(
-        f"{bench.github_api_url}/_fake/pulls", method="POST",
-        data=json.dumps({"repo": repo, "number": number, "state": "closed",
-                         "merge_commit_sha": merge_sha, "head_sha": "1" * 40}).encode(),
-        headers={"Authorization": f"token {bench.github_token}",
+        f"{bench.github_api_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {token or bench.github_token}",
                  "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=5):
-        pass
+    with urllib.request.urlopen(request, timeout=5) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def seed_pull(bench: Bench, repo: str, number: int, *, merge_sha: str,
+              head_sha: str = "1" * 40, merged: bool = True) -> None:
+    fake_api(bench, "POST", "/_fake/pulls", {
+        "repo": repo, "number": number, "state": "closed" if merged else "open",
+        "merged": merged, "merge_commit_sha": merge_sha, "head_sha": head_sha})
+
+
+def fake_account(bench: Bench, login: str, *, kind: str = "Bot", user_id: int = 29139614) -> str:
+    """A token of another account on the FAKE GitHub API (e.g. ``renovate[bot]``, a person)."""
+    token = f"fake-{uuid.uuid4().hex}"
+    fake_api(bench, "POST", "/_fake/tokens",
+             {"token": token, "login": login, "type": kind, "id": user_id})
+    return token
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    outputs: dict[str, str] = {}
+    for match in re.finditer(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL):
+        outputs[match.group(1)] = match.group(3)
+    return outputs
+
+
+@dataclass
+class ActionRun:
+    returncode: int
+    log: str
+    outputs: dict[str, str]
+    summary: str
+
+
+class ActionRunner:
+    """Runs the action as a subprocess in one app workspace, as a runner step would."""
+
+    def __init__(self, bench: Bench, tmp: Path, *, repository: str = "hoopstat-haus/tf-app"):
+        need_tool("terraform", install_hint="terraform 1.11 from the HashiCorp apt repo")
+        self.bench = bench
+        self.tmp = tmp
+        self.workspace = tmp / "workspace"
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.repository = repository
+        self.tf_env = terraform_env(tmp)
+        self.runs = 0
+
+    def run(self, inputs: dict[str, str], *, event_name: str = "push",
+            event: dict[str, Any] | None = None, sha: str = "f" * 40,
+            extra_env: dict[str, str] | None = None, aws: bool = True) -> ActionRun:
+        self.runs += 1
+        step = self.tmp / f"step-{self.runs}"
+        step.mkdir()
+        (step / "event.json").write_text(json.dumps(event or {}))
+        env = {
+            "PATH": os.environ["PATH"], "HOME": str(step),
+            **(self.bench.admin_env() if aws else {}), **self.tf_env,
+            "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_REPOSITORY": self.repository, "GITHUB_EVENT_NAME": event_name,
+            "GITHUB_EVENT_PATH": str(step / "event.json"), "GITHUB_SHA": sha,
+            "GITHUB_RUN_ID": str(self.runs), "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": self.bench.github_api_url,
+            "GITHUB_OUTPUT": str(step / "output"), "GITHUB_STEP_SUMMARY": str(step / "summary"),
+            "RUNNER_TEMP": str(step / "runner-temp"),
+            **{"INPUT_" + k.upper().replace("-", "_"): v for k, v in inputs.items()},
+            **(extra_env or {}),
+        }
+        (step / "runner-temp").mkdir()
+        done = subprocess.run([sys.executable, "-m", "action_scripts.terraform"], cwd=SUITE_DIR,
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+        output = step / "output"
+        summary = step / "summary"
+        return ActionRun(
+            returncode=done.returncode, log=done.stdout + done.stderr,
+            outputs=parse_outputs(output.read_text()) if output.exists() else {},
+            summary=summary.read_text() if summary.exists() else "",
+        )
 
 
 def fake_github_state(bench: Bench) -> dict[str, Any]:
     with urllib.request.urlopen(f"{bench.github_api_url}/_fake/state", timeout=5) as response:
         state: dict[str, Any] = json.loads(response.read())
     return state
+
+
+def pr_event(number: int, head: str = "e" * 40) -> dict[str, Any]:
+    return {"pull_request": {"number": number, "head": {"sha": head}}}
+
+
+def review(action: ActionRunner, inputs: dict[str, str], *, number: int,
+           head: str = "e" * 40) -> str:
+    """The PR flow as the reusable workflow runs it: plan (no token, AWS), then comment (token,
+    no AWS), then the PR merged; returns the merge commit's SHA."""
+    plan_inputs = {k: v for k, v in inputs.items() if k != "github-token"}
+    planned = action.run({**plan_inputs, "command": "plan"}, event_name="pull_request",
+                         event=pr_event(number, head))
+    assert planned.returncode == 0, planned.log
+    posted = action.run({"command": "comment", "working-directory": inputs["working-directory"],
+                         "github-token": action.bench.github_token,
+                         "plan-comment": planned.outputs["plan-comment"]},
+                        event_name="pull_request", event=pr_event(number, head), aws=False)
+    assert posted.returncode == 0, posted.log
+    merge_sha = uuid.uuid4().hex + uuid.uuid4().hex[:8]
+    seed_pull(action.bench, action.repository, number, merge_sha=merge_sha, head_sha=head)
+    return merge_sha
