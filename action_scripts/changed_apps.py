@@ -423,7 +423,7 @@ def _git_error(what: str, done: subprocess.CompletedProcess[bytes]) -> FactoryEr
 class Tree:
     """The apps and libraries at head, with the manifest files each one has."""
 
-    apps: dict[str, list[str]]  # directory -> its files (paths relative to the directory)
+    apps: dict[str, list[str]]  # directory -> its top-level and requirements/ files
     libs: dict[str, list[str]]
     links: dict[str, str]  # app/lib directory that is a symlink -> the symlink's blob path
 
@@ -440,7 +440,11 @@ def _tree(git: Git, head: str, apps_dir: str, libs_dir: str) -> Tree:
                 if entry.mode == SYMLINK_MODE:
                     tree.links[component] = entry.path
                 continue  # a plain file directly in apps/ is no app
-            into.setdefault(component, []).append(rest)
+            files = into.setdefault(component, [])
+            # Only what a manifest can be: files at the top and in requirements/ (keeps the
+            # per-component work small on trees of tens of thousands of files).
+            if "/" not in rest or rest.startswith("requirements/"):
+                files.append(rest)
             break
     return tree
 
