@@ -89,12 +89,33 @@ def notice(message: str, *, title: str | None = None) -> None:
     annotate("notice", message, title=title)
 
 
+# The runner splits its output into lines at \r\n, \n and a lone \r.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Zero-width space: `##[` stays readable but is no longer the runner's old command prefix.
+_V1_DEFUSED = "##\u200b["
+
+
 def info(message: str) -> None:
-    """A plain log line. Lines that look like workflow commands are defused."""
-    for line in message.splitlines() or [""]:
-        if line.lstrip().startswith("::"):
-            line = " " + line
-        print(line, file=_out(), flush=True)
+    """Print log text that may be untrusted, so that the runner cannot act on any of it.
+
+    Every plain log line goes through here: Terraform output and plans, builder output, AWS
+    error messages, smoke-test replies. The runner reads a line as a command when, after
+    trimming leading whitespace, it starts with ``::name ...::`` — and anywhere a line holds
+    ``##[name ...]``. So ``##[`` is broken with a zero-width space, and text holding ``::`` is
+    printed between ``::stop-commands::<token>`` and ``::<token>::``, with a fresh random token
+    the text cannot know; the runner ignores every command in between.
+    """
+    lines = [line.replace("##[", _V1_DEFUSED) for line in _LINE_BREAK.split(message)]
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # a trailing line break ends the last line, it starts no new one
+    out = _out()
+    if not any("::" in line for line in lines):
+        print("\n".join(lines), file=out, flush=True)
+        return
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", file=out)
+    print("\n".join(lines), file=out)
+    print(f"::{token}::", file=out, flush=True)
 
 
 @contextlib.contextmanager

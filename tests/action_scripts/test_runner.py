@@ -9,7 +9,23 @@ import pytest
 
 from action_scripts import runner
 from action_scripts.errors import FactoryError
+from tests.helpers import runner_commands
 from tests.helpers.runner_files import parse_file_commands
+
+# Lines a hostile Terraform output, plan, AWS message or smoke reply could hold; each would be a
+# command to the real runner if printed as is ("PWNED" marks what must never be acted on).
+HOSTILE = "\n".join([
+    "::set-output name=version::PWNED",
+    "    ::add-mask::PWNED-indented",
+    "\t::set-env name=PWNED::tab",
+    "plan: 1 to add ##[set-output name=PWNED]anywhere",
+    "x\r::warning::PWNED-after-a-lone-CR",
+    "::stop-commands::guess",
+    "::error::PWNED-inside-a-fake-stop",
+    "::guess::",
+    "##[add-mask]PWNED-old-form",
+    "::endgroup::",
+])
 
 
 @pytest.fixture
@@ -73,7 +89,43 @@ def test_annotation_escapes_properties_and_data(capsys: pytest.CaptureFixture[st
 def test_info_defuses_workflow_commands(capsys: pytest.CaptureFixture[str]) -> None:
     """Untrusted text that looks like a workflow command is printed inert."""
     runner.info("::set-env name=X::y")
-    assert not capsys.readouterr().out.startswith("::")
+    assert runner_commands.commands(capsys.readouterr().out) == []
+
+
+def test_untrusted_text_issues_no_command_by_the_runners_rules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Text printed through runner.info yields no command the real runner would act on, by its
+    rules (leading whitespace trimmed, ##[ anywhere, stop-commands honoured), twice in a row."""
+    runner.info(HOSTILE)
+    runner.info(HOSTILE)
+    out = capsys.readouterr().out
+    assert runner_commands.commands(out) == []
+    assert "PWNED-indented" in out and "PWNED-old-form" in out  # still readable in the log
+
+
+def test_plain_text_is_printed_as_is(capsys: pytest.CaptureFixture[str]) -> None:
+    """Text that cannot hold a command is printed unchanged, without stop-commands noise."""
+    runner.info("Published version 3.\nAlias live -> 3\n")
+    assert capsys.readouterr().out == "Published version 3.\nAlias live -> 3\n"
+
+
+def test_stop_tokens_are_fresh_and_unguessable(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each wrapped print uses a new random token, so one print cannot learn the next one's."""
+    runner.info("a::b")
+    runner.info("c::d")
+    tokens = re.findall(r"^::stop-commands::(\S+)$", capsys.readouterr().out, re.MULTILINE)
+    assert len(tokens) == 2 and tokens[0] != tokens[1] and all(len(t) >= 32 for t in tokens)
+
+
+def test_runner_emulation_finds_what_a_leading_space_does_not_stop() -> None:
+    """The emulation applies the runner's rules: an indented `::cmd::`, a `##[cmd]` mid-line and
+    a command after a lone CR are acted on, and stop-commands holds until its token."""
+    found = runner_commands.escaped(HOSTILE.replace("\n", "\n "), "PWNED")
+    assert [c.name for c in found] == ["set-output", "add-mask", "set-env", "set-output",
+                                       "warning", "add-mask"]
+    assert runner_commands.commands("::stop-commands::t\n::error::x\n##[T]\n::error::y") == [
+        runner_commands.Command("error", "y", {}, "::error::y")]
 
 
 def test_inputs_collects_every_problem() -> None:
@@ -132,3 +184,13 @@ def test_outside_runner_outputs_print_and_secrets_stay_hidden(
     assert "output region=us-east-1" in out
     assert "export SECRET_X=***" in out
     assert "export SECRET_X=value-123" not in out
+
+
+def test_old_command_prefix_is_broken_without_stop_commands(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A line with `##[cmd]` and no `::` is printed unwrapped, so `##[` itself is defused."""
+    runner.info("resource changed ##[add-mask]PWNED")
+    out = capsys.readouterr().out
+    assert "stop-commands" not in out
+    assert runner_commands.commands(out) == []
