@@ -39,6 +39,12 @@ def docs(argv: list[str]) -> int:
     return main(argv)
 
 
+def oidc_subject(argv: list[str]) -> int:
+    from factory_cli.oidc_subject import main
+
+    return main(argv)
+
+
 def changed_apps(argv: list[str]) -> int:
     from action_scripts.changed_apps import main
 
@@ -58,6 +64,8 @@ TOOLS: dict[str, Tool] = {
         Tool("init", init, "write an app repository's workflows (and scaffold a new app)"),
         Tool("status", status, "what is live: alias, version, image, commit, run, canary"),
         Tool("docs", docs, "regenerate the action READMEs' input/output tables (--check)"),
+        Tool("oidc-subject", oidc_subject,
+             "read or set the repo's OIDC subject template; print the subjects roles must trust"),
     )
 }
 
