@@ -14,6 +14,7 @@ from action_scripts import ecr_lifecycle, oidc_login
 from action_scripts.errors import FactoryError
 from factory_bench.stack import Bench
 from tests.helpers.terraform_examples import Applied, unique
+from tests.terraform import iam
 
 ApplyExample = Callable[[str, dict[str, str]], Applied]
 
@@ -172,7 +173,9 @@ def test_state_backend_example(apply_example: ApplyExample) -> None:
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    assert {s["Sid"] for s in policy["Statement"]} == {"DenyInsecureTransport", "DenyStateDeletion"}
+    assert {s["Sid"] for s in policy["Statement"]} == {
+        "DenyInsecureTransport", "DenyStateDeletion", "DenyPolicyAndLifecycleChanges",
+    }
     assert applied.workspace.outputs()["backend_config"] == {
         "bucket": bucket, "region": "us-east-1", "encrypt": True, "use_lockfile": True,
     }
@@ -203,12 +206,34 @@ def test_cost_example(apply_example: ApplyExample) -> None:
 
 @pytest.mark.slow
 def test_data_bucket_example(apply_example: ApplyExample) -> None:
-    """The data-bucket example creates a private, versioned, encrypted bucket whose new versions
-    (not deletes, SSE-KMS objects included) replicate to a backup bucket in another region,
-    re-plans clean and destroys (slow: the lifecycle resource settles for ~55 s)."""
+    """The data-bucket example creates a bucket that is versioned, SSE-KMS encrypted, fully
+    public-access-blocked and denies plain-HTTP requests (its policy as applied, decided by a real
+    IAM evaluator), whose new versions (not deletes, SSE-KMS objects included) replicate to a
+    backup bucket in another region; it re-plans clean and destroys (slow: the lifecycle resource
+    settles for ~55 s)."""
     bucket = unique("data")
     applied = apply_example("data-bucket", {"bucket_name": bucket})
     s3 = applied.client("s3")
+    for name, client in ((bucket, s3), (f"{bucket}-backup", applied.client("s3", "us-west-2"))):
+        assert client.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+        sse = client.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
+        assert sse["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        block = client.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                         "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+        policy = json.loads(client.get_bucket_policy(Bucket=name)["Policy"])
+        reader = f"arn:aws:iam::{applied.account_id}:role/reader"
+        may_read = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": "*"}]}
+        decisions = iam.evaluate(
+            [iam.Request(reader, action, resource, applied.account_id,
+                         {"aws:SecureTransport": secure})
+             for secure in ("true", "false")
+             for action, resource in (("s3:GetObject", f"arn:aws:s3:::{name}/raw/a.json"),
+                                      ("s3:ListBucket", f"arn:aws:s3:::{name}"))],
+            identity_policies=[may_read], resource_policy=policy,
+        )
+        assert decisions == ["Allowed", "Allowed", "ExplicitlyDenied", "ExplicitlyDenied"], name
     rule = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"][0]
     assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{bucket}-backup"
     assert rule["DeleteMarkerReplication"]["Status"] == "Disabled"

@@ -55,6 +55,9 @@ module "secret" {
   name                = "${var.prefix}/upstream-api-key"
   description         = "API key for the upstream stats provider"
   rotation_lambda_arn = aws_lambda_function.rotation.arn
+  rotation_role_arn   = aws_iam_role.rotation.arn
+  reader_role_arns    = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/stats-api-execution"]
+  create_kms_key      = true
   rotation_days       = 30
   # The example is destroyed by its test; a real secret keeps the 30-day recovery window.
   recovery_window_days = 0

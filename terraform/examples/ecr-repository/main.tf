@@ -18,5 +18,6 @@ module "ecr" {
   source = "../../modules/ecr-repository"
 
   name         = var.name
+  apps         = var.apps
   force_delete = true
 }

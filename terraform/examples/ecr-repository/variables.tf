@@ -3,3 +3,14 @@ variable "name" {
   type        = string
   default     = "hoopstat-haus/stats-api"
 }
+
+variable "apps" {
+  description = "Apps sharing the repository (empty: one app); tests pass both."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.apps) <= 40
+    error_message = "At most 40 apps can share a repository."
+  }
+}

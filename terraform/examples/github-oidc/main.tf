@@ -1,5 +1,7 @@
-# GitHub's OIDC provider and a deploy role for one app repository: `main` and the `production`
-# environment may deploy, nothing else.
+# GitHub's OIDC provider, a deploy role for one app repository (`main` and the `production`
+# environment may deploy, nothing else) and a read-only plan role for its pull requests.
+# With `subject_claim_keys` set, both roles expect the repository's customized subject format
+# (e.g. pinned to the repository id and the suite's reusable workflows).
 
 provider "aws" {
   region = "us-east-1"
@@ -33,4 +35,12 @@ module "github_oidc" {
   lambda_function_arns = ["arn:aws:lambda:us-east-1:${local.account_id}:function:stats-api"]
   state_bucket_arn     = "arn:aws:s3:::hoopstat-haus-tfstate"
   state_key_prefix     = "stats-api/"
+
+  subject_claim_keys   = var.subject_claim_keys
+  repository_ids       = var.repository_id == null ? {} : { (var.repository) = var.repository_id }
+  repository_owner_ids = var.repository_owner_id == null ? {} : { (split("/", var.repository)[0]) = var.repository_owner_id }
+  deploy_workflow_refs = ["hoopstat-haus/hoopstat-factory/.github/workflows/deploy-lambda-app.yml@refs/tags/v1"]
+  plan_workflow_refs   = ["hoopstat-haus/hoopstat-factory/.github/workflows/terraform.yml@refs/tags/v1"]
+
+  break_glass_principal_arns = ["arn:aws:iam::${local.account_id}:role/hoopstat-admin"]
 }

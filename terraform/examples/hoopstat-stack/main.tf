@@ -99,22 +99,28 @@ resource "aws_lambda_function" "rotation" {
 module "api_key" {
   source = "../../modules/app-secret"
 
-  name                 = "${var.app}/upstream-api-key"
-  description          = "API key for the upstream stats provider"
-  rotation_lambda_arn  = aws_lambda_function.rotation.arn
+  name                = "${var.app}/upstream-api-key"
+  description         = "API key for the upstream stats provider"
+  rotation_lambda_arn = aws_lambda_function.rotation.arn
+  rotation_role_arn   = aws_iam_role.rotation.arn
+  # The function's execution role, by name: module.function takes this secret's ARN, so its
+  # output would make a cycle.
+  reader_role_arns     = ["arn:aws:iam::${local.account_id}:role/${var.app}-execution"]
+  create_kms_key       = true
   recovery_window_days = var.disposable ? 0 : 30
 }
 
 module "function" {
   source = "../../modules/lambda-app"
 
-  function_name     = var.app
-  image_uri         = "${module.ecr.repository_url}:src-0123456789ab"
-  image_command     = ["app.handler"]
-  s3_read_prefixes  = ["${module.data.bucket_arn}/raw/"]
-  s3_write_prefixes = ["${module.data.bucket_arn}/processed/${var.app}/"]
-  secret_arns       = [module.api_key.secret_arn]
-  alarm_emails      = [var.alert_email]
+  function_name       = var.app
+  image_uri           = "${module.ecr.repository_url}:src-0123456789ab"
+  image_command       = ["app.handler"]
+  s3_read_prefixes    = ["${module.data.bucket_arn}/raw/"]
+  s3_write_prefixes   = ["${module.data.bucket_arn}/processed/${var.app}/"]
+  secret_arns         = [module.api_key.secret_arn]
+  secret_kms_key_arns = [module.api_key.kms_key_arn]
+  alarm_emails        = [var.alert_email]
 
   environment_variables = {
     HOOPSTAT_DATA_BUCKET         = module.data.bucket_name

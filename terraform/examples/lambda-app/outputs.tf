@@ -12,3 +12,18 @@ output "alarm_names" {
   description = "The alarm names."
   value       = module.lambda_app.alarm_names
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify."
+  value       = module.lambda_app.alarm_topic_arn
+}
+
+output "failure_destination_arn" {
+  description = "Where failed asynchronous invocations go."
+  value       = module.lambda_app.failure_destination_arn
+}
+
+output "uploads_bucket" {
+  description = "The bucket whose uploads under raw/ invoke the live alias."
+  value       = aws_s3_bucket.uploads.id
+}

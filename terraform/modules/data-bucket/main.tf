@@ -24,7 +24,7 @@ locals {
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "data" {
-  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own (which would itself need logging); access is audited with CloudTrail S3 data events, which the account owns.
+  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own (which would itself need logging). This module does not record object access at all: enable CloudTrail S3 data events for this bucket in the account's trail where reads and writes must be audited.
   #checkov:skip=CKV2_AWS_62:No consumer of object events exists yet; notifications are added where a pipeline subscribes, not by default.
   bucket        = var.bucket_name
   force_destroy = var.force_destroy
@@ -134,7 +134,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
 resource "aws_s3_bucket" "backup" {
   #checkov:skip=CKV_AWS_144:This bucket is the cross-region replica; replicating the replica again would only double storage cost.
-  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own; access is audited with CloudTrail S3 data events.
+  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own; this replica is written only by replication, and object access is not recorded unless the account's trail enables S3 data events for it.
   #checkov:skip=CKV2_AWS_62:The backup bucket is written only by replication; nothing consumes its object events.
   provider      = aws.replica
   bucket        = local.backup_bucket_name

@@ -1,5 +1,6 @@
-# An ECR repository for one app's images: tags can never be moved (a deployed digest stays what
-# was reviewed), every push is scanned, layers are KMS-encrypted, and old builds expire.
+# An ECR repository for one app's images, or shared by several apps with per-app tag prefixes:
+# tags can never be moved (a deployed digest stays what was reviewed), every push is scanned,
+# layers are KMS-encrypted, and old builds expire, never a rollback target.
 
 locals {
   # The same document as action_scripts/ecr_lifecycle.py (which ecr-push applies to repositories
@@ -34,19 +35,39 @@ locals {
         }
         action = { type = "expire" }
       },
-      {
-        rulePriority = 20
-        description  = "Keep the newest ${var.keep_src_images} builds"
-        selection = {
-          tagStatus      = "tagged"
-          tagPatternList = ["src-*"]
-          countType      = "imageCountMoreThan"
-          countNumber    = var.keep_src_images
-        }
-        action = { type = "expire" }
-      },
-    ])
+    ], local.build_rules)
   })
+
+  # One repository per app: builds are tagged `src-<hash>`. A repository shared by several apps
+  # (`apps`): each app's builds are tagged `<app>-src-<hash>` (and `<app>-<commit-sha>`), and each
+  # app keeps its own newest `keep_src_images`, so a busy app cannot expire a quiet app's builds.
+  # Rollback targets (`lambda-<function>-<version>`) stay protected by the rules above for every
+  # app, since function names are unique in an account and region.
+  build_rules = length(var.apps) == 0 ? [
+    {
+      rulePriority = 20
+      description  = "Keep the newest ${var.keep_src_images} builds"
+      selection = {
+        tagStatus      = "tagged"
+        tagPatternList = ["src-*"]
+        countType      = "imageCountMoreThan"
+        countNumber    = var.keep_src_images
+      }
+      action = { type = "expire" }
+    }
+    ] : [
+    for index, app in var.apps : {
+      rulePriority = 20 + index
+      description  = "Keep the newest ${var.keep_src_images} builds of ${app}"
+      selection = {
+        tagStatus      = "tagged"
+        tagPatternList = ["${app}-src-*"]
+        countType      = "imageCountMoreThan"
+        countNumber    = var.keep_src_images
+      }
+      action = { type = "expire" }
+    }
+  ]
 }
 
 resource "aws_ecr_repository" "this" {

@@ -12,6 +12,11 @@ variable "kms_key_arn" {
   description = "ARN of a customer managed KMS key for image layers. null uses the AWS managed key `aws/ecr`."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
 }
 
 variable "lifecycle_policy" {
@@ -37,7 +42,7 @@ variable "untagged_expire_days" {
 }
 
 variable "keep_src_images" {
-  description = "How many of the newest images tagged `src-<hash>` to keep; older ones expire unless they also carry a protected tag."
+  description = "How many of the newest images tagged `src-<hash>` (per app in a shared repository: `<app>-src-<hash>`) to keep; older ones expire unless they also carry a protected tag."
   type        = number
   default     = 30
 
@@ -68,4 +73,17 @@ variable "tags" {
   description = "Tags for the repository, on top of the provider's default_tags."
   type        = map(string)
   default     = {}
+}
+
+variable "apps" {
+  description = "Apps sharing this repository, e.g. `[\"stats-api\", \"box-score-ingest\"]`: each tags its builds `<app>-src-<hash>` and `<app>-<commit-sha>`, and each keeps its newest `keep_src_images` builds. Empty: one app, builds tagged `src-<hash>`."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = length(var.apps) <= 40 && length(var.apps) == length(distinct(var.apps)) && alltrue([
+      for app in var.apps : can(regex("^[a-z0-9][a-z0-9_.-]{0,62}$", app)) && !startswith(app, "lambda-") && app != "lambda" && app != "src"
+    ])
+    error_message = "apps must be at most 40 distinct names of lower-case letters, digits, '_', '.' and '-', none named or starting like the reserved `src`/`lambda-` tags."
+  }
 }

@@ -1,6 +1,11 @@
 # A container-image Lambda function behind the alias `live`, with JSON logs in a log group that
-# expires, X-Ray tracing, alarms on errors, throttles and p95 duration, and an execution role
+# expires (its own, or a shared one), X-Ray tracing, alarms on errors, throttles and p95
+# duration, an on-failure destination for asynchronous invocations, and an execution role
 # that reaches only the S3 prefixes and secrets it is given.
+#
+# Triggers (S3 notifications, schedules, event source mappings) should target `alias_arn`: an
+# unqualified target runs $LATEST, which gets new code before the smoke test and is not moved
+# back by a rollback.
 #
 # Terraform owns the function's configuration; the lambda-deploy action owns its code and the
 # alias's version (it publishes a version per image and moves `live`). The image and the alias
@@ -11,9 +16,20 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  partition    = data.aws_partition.current.partition
-  account_id   = data.aws_caller_identity.current.account_id
-  log_group    = "/aws/lambda/${var.function_name}"
+  partition        = data.aws_partition.current.partition
+  account_id       = data.aws_caller_identity.current.account_id
+  create_log_group = var.log_group_name == null
+  log_group        = local.create_log_group ? "/aws/lambda/${var.function_name}" : var.log_group_name
+  log_group_arn    = "arn:${local.partition}:logs:${data.aws_region.current.name}:${local.account_id}:log-group:${local.log_group}"
+  create_dlq       = var.failure_destination_arn == null
+  dlq_arn          = local.create_dlq ? aws_sqs_queue.dlq[0].arn : var.failure_destination_arn
+  # The call Lambda makes, with the execution role, to deliver a failed event.
+  dlq_action = {
+    sqs    = "sqs:SendMessage"
+    sns    = "sns:Publish"
+    lambda = "lambda:InvokeFunction"
+    events = "events:PutEvents"
+  }[split(":", local.dlq_arn)[2]]
   topic_arn    = var.alarm_topic_arn != null ? var.alarm_topic_arn : aws_sns_topic.alarms[0].arn
   p95_limit_ms = coalesce(var.duration_p95_threshold_ms, var.timeout * 1000 * 0.8)
 
@@ -63,9 +79,19 @@ resource "aws_iam_role" "execution" {
 
 data "aws_iam_policy_document" "execution" {
   statement {
-    sid       = "WriteOwnLogs"
+    sid = "WriteOwnLogs"
+    # The function's log group, or the shared one it is given (IAM cannot tell its streams from
+    # another writer's there: Lambda names them by date and instance, not by function).
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  statement {
+    sid = "OnFailureDestination"
+    # Lambda delivers an asynchronous invocation that failed every retry here, with the execution
+    # role's permissions.
+    actions   = [local.dlq_action]
+    resources = [local.dlq_arn]
   }
 
   statement {
@@ -149,6 +175,8 @@ resource "aws_iam_role_policy" "execution" {
 # ---------------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
+  count = local.create_log_group ? 1 : 0
+
   #checkov:skip=CKV_AWS_338:Retention is a variable (default 30 days): app logs are for debugging, and a year of them costs more than the app; raise log_retention_days where an audit needs it.
   name              = local.log_group
   retention_in_days = var.log_retention_days
@@ -158,7 +186,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:The functions call only public AWS APIs (S3, Secrets Manager); a VPC would need NAT gateways (~$32/month each) and adds nothing without private resources to reach.
-  #checkov:skip=CKV_AWS_116:Functions are invoked synchronously (API, schedules with retries); a dead-letter queue only applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_116:Asynchronous invocations that fail every retry go to an on-failure destination (aws_lambda_function_event_invoke_config.live: the <function>-dlq queue or failure_destination_arn), which AWS recommends over a DLQ and which this check does not recognise.
   #checkov:skip=CKV_AWS_272:Code signing covers .zip packages only; container images are pinned by digest in an ECR repository with immutable tags and scan on push.
   function_name                  = var.function_name
   role                           = aws_iam_role.execution.arn
@@ -194,7 +222,7 @@ resource "aws_lambda_function" "this" {
 
   logging_config {
     log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.this.name
+    log_group             = local.create_log_group ? aws_cloudwatch_log_group.this[0].name : var.log_group_name
     application_log_level = var.application_log_level
     system_log_level      = "WARN"
   }
@@ -217,6 +245,35 @@ resource "aws_lambda_alias" "live" {
   lifecycle {
     ignore_changes = [function_version, routing_config]
   }
+}
+
+# Asynchronous invocations of the alias (S3 notifications, schedules) that fail every retry, or
+# wait too long, are delivered here with the error instead of vanishing. Set on the alias because
+# triggers should target the alias; an unqualified ($LATEST) trigger does not get it.
+resource "aws_lambda_function_event_invoke_config" "live" {
+  function_name                = aws_lambda_function.this.function_name
+  qualifier                    = aws_lambda_alias.live.name
+  maximum_retry_attempts       = var.async_retry_attempts
+  maximum_event_age_in_seconds = var.async_max_event_age_seconds
+
+  destination_config {
+    on_failure {
+      destination = local.dlq_arn
+    }
+  }
+
+  # The role must be allowed to deliver before Lambda accepts the destination.
+  depends_on = [aws_iam_role_policy.execution]
+}
+
+resource "aws_sqs_queue" "dlq" {
+  count = local.create_dlq ? 1 : 0
+
+  name                      = "${var.function_name}-dlq"
+  message_retention_seconds = var.dead_letter_retention_seconds
+  # SQS-managed encryption: no key to pay for, and Lambda's SendMessage needs no KMS grant.
+  sqs_managed_sse_enabled = true
+  tags                    = var.tags
 }
 
 # ---------------------------------------------------------------------------------------------

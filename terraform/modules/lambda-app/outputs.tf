@@ -14,7 +14,7 @@ output "alias_name" {
 }
 
 output "alias_arn" {
-  description = "ARN of the `live` alias: what callers and triggers should invoke."
+  description = "ARN of the `live` alias: what callers and triggers (S3 notifications, schedules, event source mappings, `aws_lambda_permission` with `qualifier = alias_name`) should invoke, so they move with deploys and rollbacks."
   value       = aws_lambda_alias.live.arn
 }
 
@@ -24,8 +24,13 @@ output "execution_role_arn" {
 }
 
 output "log_group_name" {
-  description = "CloudWatch log group of the function."
-  value       = aws_cloudwatch_log_group.this.name
+  description = "CloudWatch log group of the function (the shared one when `log_group_name` was given)."
+  value       = local.log_group
+}
+
+output "failure_destination_arn" {
+  description = "Where failed asynchronous invocations of the alias go: the created `<function_name>-dlq` queue or the given destination."
+  value       = local.dlq_arn
 }
 
 output "alarm_topic_arn" {

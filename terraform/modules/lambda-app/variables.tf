@@ -37,9 +37,9 @@ variable "image_working_directory" {
 }
 
 variable "architecture" {
-  description = "Instruction set the image is built for: `arm64` (cheaper per GB-second) or `x86_64`."
+  description = "Instruction set the image is built for: `x86_64` (the default, matching the deploy workflow's default `platform: linux/amd64` and GitHub-hosted runners) or `arm64` (cheaper per GB-second; build with `platform: linux/arm64`)."
   type        = string
-  default     = "arm64"
+  default     = "x86_64"
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.architecture)
@@ -176,4 +176,59 @@ variable "tags" {
   description = "Tags for every resource, on top of the provider's default_tags."
   type        = map(string)
   default     = {}
+}
+
+variable "log_group_name" {
+  description = "An existing log group shared with other functions (e.g. `/hoopstat-haus/data-pipeline`) to log to instead of creating `/aws/lambda/<function_name>`. Its retention and encryption are its owner's; `log_retention_days` and `log_kms_key_arn` then do nothing."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_group_name == null || can(regex("^[A-Za-z0-9_/.#-]{1,512}$", var.log_group_name))
+    error_message = "log_group_name must be 1-512 characters of letters, digits and '_/.#-'."
+  }
+}
+
+variable "failure_destination_arn" {
+  description = "On-failure destination (SQS queue, SNS topic, Lambda function or EventBridge bus ARN) for asynchronous invocations of the `live` alias (S3 notifications, schedules) that fail every retry. null creates an encrypted SQS queue `<function_name>-dlq`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.failure_destination_arn == null || can(regex("^arn:aws[a-z-]*:(sqs|sns|lambda|events):[a-z0-9-]+:\\d{12}:.+$", var.failure_destination_arn))
+    error_message = "failure_destination_arn must be an SQS queue, SNS topic, Lambda function or EventBridge event bus ARN."
+  }
+}
+
+variable "async_retry_attempts" {
+  description = "Retries Lambda makes for a failed asynchronous invocation before sending it to the failure destination (0-2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.async_retry_attempts)
+    error_message = "async_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "async_max_event_age_seconds" {
+  description = "How long Lambda keeps retrying an asynchronous event before sending it to the failure destination (60-21600 s)."
+  type        = number
+  default     = 21600
+
+  validation {
+    condition     = var.async_max_event_age_seconds >= 60 && var.async_max_event_age_seconds <= 21600
+    error_message = "async_max_event_age_seconds must be between 60 and 21600."
+  }
+}
+
+variable "dead_letter_retention_seconds" {
+  description = "How long the created `<function_name>-dlq` queue keeps a failed event (SQS allows 60 s to 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dead_letter_retention_seconds >= 60 && var.dead_letter_retention_seconds <= 1209600
+    error_message = "dead_letter_retention_seconds must be between 60 and 1209600 (14 days)."
+  }
 }

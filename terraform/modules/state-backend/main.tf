@@ -5,7 +5,7 @@
 
 resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:State is small and versioned in one region; a cross-region copy adds a second bucket and role to keep in step for a single-region app. Use the data-bucket module's replication pattern if regional loss must be survived.
-  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own; state access is audited with CloudTrail S3 data events.
+  #checkov:skip=CKV_AWS_18:Server access logs would need a log bucket of their own; this module does not log object access, so enable CloudTrail S3 data events for this bucket in the account trail where state reads must be audited.
   #checkov:skip=CKV2_AWS_62:Nothing consumes state-object events; Terraform reads state only when it runs.
   #checkov:skip=CKV2_AWS_61:State versions are never expired on purpose: they are kilobytes each and the only way back to an earlier state.
   bucket        = var.bucket_name
@@ -80,6 +80,27 @@ data "aws_iam_policy_document" "state" {
     }
 
     # Old state versions are the recovery path; only an administrator session may remove them.
+    condition {
+      test     = "StringNotLike"
+      variable = "aws:PrincipalArn"
+      values   = var.administrator_role_arns
+    }
+  }
+
+  statement {
+    sid    = "DenyPolicyAndLifecycleChanges"
+    effect = "Deny"
+    # A lifecycle rule could expire old state versions, and a new bucket policy could drop the
+    # statements above: both are as destructive as deleting versions. s3:PutLifecycleConfiguration
+    # also covers DeleteBucketLifecycle.
+    actions   = ["s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"]
+    resources = [aws_s3_bucket.state.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
     condition {
       test     = "StringNotLike"
       variable = "aws:PrincipalArn"

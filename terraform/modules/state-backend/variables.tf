@@ -27,11 +27,11 @@ variable "tags" {
 }
 
 variable "administrator_role_arns" {
-  description = "IAM role ARNs (wildcards allowed) that may delete old state versions or suspend versioning; everyone else is denied."
+  description = "IAM role ARNs (wildcards allowed) that may delete old state versions, suspend versioning, or change the bucket's lifecycle rules or policy; everyone else is denied. Apply this module as one of them: after the first apply, nobody else can change or remove the bucket policy."
   type        = list(string)
 
   validation {
-    condition     = length(var.administrator_role_arns) > 0
-    error_message = "administrator_role_arns needs at least one role, or nobody could ever clean up the bucket (or delete it)."
+    condition     = length(var.administrator_role_arns) > 0 && alltrue([for arn in var.administrator_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "administrator_role_arns needs at least one IAM role ARN (arn:aws:iam::<account>:role/<name>), or nobody could ever clean up the bucket (or delete it)."
   }
 }
