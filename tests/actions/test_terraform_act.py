@@ -2,7 +2,8 @@
 
 One app repo per test; its Terraform root module is tests/fixtures/terraform/basic with the
 bench's moto provider override and an S3 backend on moto (``use_lockfile = true``). The plan
-comment lands in the bench's FAKE GitHub REST API.
+job logs in with a plan role trusting only the ``pull_request`` subject, apply with a deploy role
+trusting only ``main``; the plan comment lands in the bench's FAKE GitHub REST API.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ class App:
         self.name = name
         self.bucket = state_bucket(bench)
         self.repo = act.init_app_repo(tmp / "app", repository=REPOSITORY)
-        self.role = bench.github_oidc_role(unique("tf-deploy"), subjects=[f"repo:{REPOSITORY}:*"])
+        self.role = bench.github_oidc_role(
+            unique("tf-deploy"), subjects=[f"repo:{REPOSITORY}:ref:refs/heads/main"])
+        self.plan_role = bench.github_oidc_role(
+            unique("tf-plan"), subjects=[f"repo:{REPOSITORY}:pull_request"])
         self.tf_env = terraform_env(tmp)
         self.files = app_files(bench, name=name, state_bucket=self.bucket)
         self.runs = 0
@@ -60,8 +64,9 @@ class App:
             WORKFLOW, files=self.files, event_name=event_name, event=event,
             repository=REPOSITORY, repo=self.repo,
             env={**self.tf_env, **self.bench.github_env(), **(env or {})},
-            variables={"ROLE_ARN": self.role, "COMMAND": command,
-                       "CAPTURE_FILE": str(capture), **variables},
+            variables={"ROLE_ARN": self.role, "PLAN_ROLE_ARN": self.plan_role,
+                       "COMMAND": command, "CAPTURE_FILE": str(capture),
+                       "FAKE_GITHUB_URL": self.bench.github_api_url, **variables},
             secrets={"FAKE_GITHUB_TOKEN": self.bench.github_token},
         )
         outputs = json.loads(capture.read_text()) if capture.exists() else {}
@@ -77,7 +82,7 @@ def pr_event(number: int) -> dict[str, Any]:
 def test_plan_comment_then_apply_then_plan_changed(
     bench: Bench, run_workflow: WorkflowRunner, tmp_path: Path
 ) -> None:
-    """PR plans write then update one comment; the merge applies it; a later change fails."""
+    """PR plans post one comment (replaced, never edited); the merge applies it; a change fails."""
     app = App(bench, run_workflow, tmp_path, unique("tfact"))
     first, outputs = app.run("plan", event_name="pull_request", event=pr_event(11))
     assert first.ok, first.log[-6000:]
@@ -85,20 +90,19 @@ def test_plan_comment_then_apply_then_plan_changed(
     second, again = app.run("plan", event_name="pull_request", event=pr_event(11))
     assert second.ok, second.log[-6000:]
     comments = fake_github_state(bench)["comments"][REPOSITORY]["11"]
-    assert len(comments) == 1, "the second plan must update the first comment in place"
+    assert len(comments) == 1, "the second plan must replace the first comment"
+    assert comments[0]["created_at"] == comments[0]["updated_at"], "never edited"
     assert comments[0]["body"].startswith("<!-- hoopstat-factory {")
     assert again["plan-hash"] == outputs["plan-hash"]
     assert outputs["plan-hash"] in comments[0]["body"]
 
-    # act pins github.sha to the app repo's HEAD, which each run re-commits, so the PR cannot be
-    # seeded as merged into it: pr-number names it (the commit lookup is tested in
-    # tests/action_scripts/test_terraform.py, where GITHUB_SHA is set).
-    applied, result = app.run("apply", PR_NUMBER="11")
+    # act pins github.sha to the app repo's HEAD, which each run re-commits: the apply job's
+    # first step seeds the FAKE API with PR 11 merged as that commit (head e…e, as planned).
+    applied, result = app.run("apply", MERGED_PR="11", MERGED_HEAD="e" * 40)
     assert applied.ok, applied.log[-6000:]
     assert result["plan-hash"] == outputs["plan-hash"]
     assert "The plan matches the one reviewed on PR #11" in applied.log
-    comment = fake_github_state(bench)["comments"][REPOSITORY]["11"][0]["body"]
-    assert "**✅ Applied** at commit" in comment
+    assert f"Trusted plan comment: {comments[0]['html_url']}" in applied.log
     for result_log in (first.log, second.log, applied.log):
         assert bench.github_token not in result_log
     sns = bench.admin_client("sns")
@@ -107,7 +111,8 @@ def test_plan_comment_then_apply_then_plan_changed(
     bench.admin_client("s3").head_bucket(Bucket=f"{app.name}-data")
 
     changed, failed = app.run(
-        "apply", PR_NUMBER="11", files={"infra/app.tfvars": tfvars(name=app.name, setting="v9")})
+        "apply", MERGED_PR="11", MERGED_HEAD="e" * 40,
+        files={"infra/app.tfvars": tfvars(name=app.name, setting="v9")})
     assert not changed.ok
     assert failed["failure-reason"] == "plan-changed", changed.log[-6000:]
     assert "title=Plan changed since review::" in changed.log
@@ -127,12 +132,14 @@ def test_protected_destroy_is_blocked_and_held_lock_is_reported(
     apply_directly(bench, tmp_path, app.files)
 
     blocked, outputs = app.run(
-        "apply", PROTECTED="aws_s3_bucket.data",
+        "plan", event_name="pull_request", event=pr_event(13), PROTECTED="aws_s3_bucket.data",
         files={"infra/app.tfvars": tfvars(name=app.name, keep_data_bucket=False)})
     assert not blocked.ok
     assert outputs["failure-reason"] == "destroy-blocked", blocked.log[-6000:]
     assert outputs["to-destroy"] == "1"
     assert "aws_s3_bucket.data[0]" in blocked.log
+    posted = fake_github_state(bench)["comments"][REPOSITORY]["13"][0]["body"]
+    assert "Blocked: protected resources would be destroyed" in posted  # the comment job ran
     bench.admin_client("s3").head_bucket(Bucket=f"{app.name}-data")  # still there
 
     lock = {"ID": "5a5a5a5a-0000-4000-8000-000000000042", "Operation": "OperationTypeApply",
