@@ -932,8 +932,16 @@ def read_options(argv: list[str], environ: Mapping[str, str]) -> Options:
         "libs-dir", validate.REPO_DIR, expected=validate.REPO_DIR_EXPECTED, default="libs"
     )
     repo = inputs.text("repo", default=".")
-    if not os.path.isdir(repo):
+    # In a job the checkout must lie in the workspace, and apps/libs dirs in it (a symlink
+    # must not lead the listing out); at a terminal (no GITHUB_WORKSPACE) any directory.
+    in_job = bool(environ.get("GITHUB_WORKSPACE"))
+    inside = inputs.workspace_path("repo", repo) if in_job else None
+    if (inside is not None or not in_job) and not os.path.isdir(repo):
         inputs.problem("repo", f"'{repo}' is not a directory.", "a checkout of the repository")
+    elif inside is not None:
+        for name, value in (("apps-dir", apps_dir), ("libs-dir", libs_dir)):
+            if validate.REPO_DIR.fullmatch(value):
+                inputs.workspace_path(name, value, base=inside)
     globs = tuple(inputs.items("all-if-changed"))
     inputs.check()
     return Options(

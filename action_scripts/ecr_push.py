@@ -31,10 +31,10 @@ from action_scripts.ecr_registry import (
 from action_scripts.ecr_source_hash import source_hash
 from action_scripts.errors import FactoryError
 
-PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?", re.ASCII)
 PLATFORM_EXPECTED = "one platform such as `linux/amd64` or `linux/arm64` (Lambda takes one)"
-BUILD_ARG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-FULL_GIT_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+BUILD_ARG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+FULL_GIT_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}", re.ASCII)
 # How long the ECR API may lag the registry (real ECR: not at all; the bench: milliseconds).
 VISIBLE_TIMEOUT_SECONDS = 60.0
 
@@ -85,14 +85,19 @@ def _build_args(inputs: runner.Inputs) -> tuple[tuple[str, str], ...]:
 
 
 def _paths(inputs: runner.Inputs, environ: dict[str, str]) -> tuple[Path, Path]:
-    workspace = Path(environ.get("GITHUB_WORKSPACE") or os.getcwd())
+    workspace = inputs.workspace()
     context = workspace / inputs.text("context", default=".")
-    if not context.is_dir():
+    inside = inputs.workspace_path("context", inputs.text("context", default="."))
+    if inside is not None and not context.is_dir():
         inputs.problem("context", f"'{inputs.raw('context') or '.'}' is not a directory.",
                        "a directory in the workspace, such as `.` or `apps/api`")
     named = inputs.text("dockerfile")
     dockerfile = workspace / named if named else context / "Dockerfile"
-    if not os.access(dockerfile, os.R_OK) or not dockerfile.is_file():
+    if inside is None and not named:
+        pass  # the default Dockerfile lives in a context already refused
+    elif inputs.workspace_path("dockerfile", str(dockerfile)) is None:
+        pass  # reported: it leads outside the workspace, so it is not read
+    elif not os.access(dockerfile, os.R_OK) or not dockerfile.is_file():
         inputs.problem("dockerfile", f"'{named or dockerfile}' cannot be read.",
                        "a readable Dockerfile (default: `<context>/Dockerfile`)")
     return context, dockerfile

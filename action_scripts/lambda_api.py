@@ -25,7 +25,7 @@ T = TypeVar("T")
 CONFLICT_CODES = frozenset({"PreconditionFailedException", "ResourceConflictException"})
 
 DESCRIPTION_PREFIX = "hoopstat-factory"
-_DESCRIPTION_FIELD = re.compile(r"(?P<key>sha|digest|previous|run)=(?P<value>\S+)")
+_DESCRIPTION_FIELD = re.compile(r"(?P<key>sha|digest|previous|run)=(?P<value>\S+)", re.ASCII)
 
 
 @dataclass

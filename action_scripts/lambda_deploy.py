@@ -26,7 +26,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
@@ -94,7 +93,9 @@ def _smoke_payload(inputs: runner.Inputs, environ: Mapping[str, str]) -> bytes |
         if raw[:1] in "{[\"" or raw in {"true", "false", "null"} or raw[:1].isdigit():
             inputs.problem("smoke-payload", f"is not valid JSON ({exc}).", SMOKE_PAYLOAD_EXPECTED)
             return None
-    path = Path(environ.get("GITHUB_WORKSPACE") or ".") / raw
+    path = inputs.workspace_path("smoke-payload", raw)
+    if path is None:
+        return None  # reported: the file would be outside the workspace
     if not path.is_file():
         inputs.problem(
             "smoke-payload", f"is neither JSON nor an existing file ('{raw}').",

@@ -18,6 +18,7 @@ import secrets
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path, PurePath
 from typing import Literal, TextIO
 
 from action_scripts.errors import FactoryError, InputError, InputProblem
@@ -224,7 +225,9 @@ class Inputs:
             if required:
                 self.problem(name, "is required but empty.", expected)
             return default
-        if not pattern.fullmatch(value):
+        # `\d` and `\w` match Arabic-Indic digits and other scripts unless a pattern says
+        # re.ASCII; no AWS or git name accepts them, so refuse them whatever the pattern.
+        if not value.isascii() or not pattern.fullmatch(value):
             self.problem(name, f"'{value}' is not valid.", expected)
         return value
 
@@ -233,7 +236,7 @@ class Inputs:
         if not value:
             return default
         expected = f"a whole number from {minimum} to {maximum}"
-        if not re.fullmatch(r"-?\d+", value):
+        if not re.fullmatch(r"-?[0-9]+", value):
             self.problem(name, f"'{value}' is not a whole number.", expected)
             return default
         number = int(value)
@@ -263,6 +266,29 @@ class Inputs:
     def items(self, name: str) -> list[str]:
         """A list given as comma- and/or newline-separated items."""
         return [item.strip() for item in re.split(r"[,\n]", self.raw(name)) if item.strip()]
+
+    def workspace(self) -> Path:
+        """The checkout (``GITHUB_WORKSPACE``), or the current directory at a terminal."""
+        return Path(self._environ.get("GITHUB_WORKSPACE") or os.getcwd())
+
+    def workspace_path(self, name: str, value: str, *, base: Path | None = None) -> Path | None:
+        """``value`` resolved (symlinks followed) against ``base`` (default: the workspace).
+
+        A path that leads outside the workspace — absolute, through ``..`` or a symlink — is a
+        problem, and None is returned so that nothing reads it.
+        """
+        workspace = self.workspace().resolve()
+        resolved = ((base or workspace) / value).resolve()
+        if not resolved.is_relative_to(workspace):
+            how = "is an absolute path" if PurePath(value).is_absolute() else "leads"
+            self.problem(
+                name, f"'{value}' {how} outside the workspace ({resolved} is not under "
+                f"{workspace}).",
+                "a path relative to the repository checkout (`GITHUB_WORKSPACE`), with no "
+                "`..` or symlink leading out of it",
+            )
+            return None
+        return resolved
 
     def check(self) -> None:
         if self.problems:

@@ -56,7 +56,7 @@ BOT_LOGIN_EXPECTED = "a bot login such as `github-actions[bot]` or `my-app[bot]`
 PLAN_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 PR_EVENTS = frozenset({"pull_request", "pull_request_target"})
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step summary limit (1 MiB)
-PR_NUMBER = re.compile(r"[1-9]\d{0,9}")
+PR_NUMBER = re.compile(r"[1-9]\d{0,9}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,9 @@ def read_inputs(environ: dict[str, str]) -> TerraformInputs:
     directory = inputs.text("working-directory", default=".")
     problem = _relative_problem(directory)
     root = workspace / directory
-    if problem:
+    if not problem and inputs.workspace_path("working-directory", directory) is None:
+        problem = "leads outside the workspace."  # reported: a symlink pointing out
+    elif problem:
         inputs.problem("working-directory", f"'{directory}' {problem}",
                        "a directory path relative to the repository root")
     elif command != "comment" and not root.is_dir():
@@ -104,7 +106,9 @@ def read_inputs(environ: dict[str, str]) -> TerraformInputs:
     def existing_file(name: str, value: str) -> None:
         if problem or not root.is_dir() or command == "comment":
             return  # reported against working-directory already
-        if PurePosixPath(value).is_absolute() or not (root / value).is_file():
+        if inputs.workspace_path(name, value, base=root) is None:
+            return  # absolute, `..` or a symlink leading out of the workspace: reported
+        if not (root / value).is_file():
             inputs.problem(name, f"'{value}' is not a file under `working-directory`.",
                            "a file path relative to `working-directory`")
 

@@ -1,4 +1,8 @@
-"""Input patterns shared by the actions, each with the accepted form shown to users."""
+r"""Input patterns shared by the actions, each with the accepted form shown to users.
+
+Every pattern is ASCII-only (``re.ASCII``): without it ``\d`` and ``\w`` also match digits and
+letters of other scripts (``١٢٣`` is ``\d``), which no AWS name accepts.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,17 @@ ROLE_ARN = re.compile(
 )
 ROLE_ARN_EXPECTED = "an IAM role ARN such as `arn:aws:iam::123456789012:role/hoopstat-deploy`"
 
-REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", re.ASCII)
 REGION_EXPECTED = "an AWS region code such as `us-east-1`"
 
-ACCOUNT_ID = re.compile(r"\d{12}")
+ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
 ACCOUNT_ID_EXPECTED = "12-digit AWS account IDs, separated by commas or new lines"
 
 # STS RoleSessionName: 2-64 characters of [\w+=,.@-].
-SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 SESSION_NAME_EXPECTED = "2-64 characters from letters, digits and `+=,.@_-`"
 
-AUDIENCE = re.compile(r"[^\s,]{1,255}")
+AUDIENCE = re.compile(r"[!-+\--~]{1,255}", re.ASCII)  # printable ASCII but space and `,`
 AUDIENCE_EXPECTED = "one audience without spaces, such as `sts.amazonaws.com`"
 
 
@@ -29,8 +33,8 @@ def account_of_role(role_arn: str) -> str:
 
 def sanitize_session_name(raw: str, *, suffix: str = "") -> str:
     """Map any text to an STS-valid session name, keeping the suffix (e.g. a run id) whole."""
-    clean = re.sub(r"[^\w+=,.@-]+", "-", raw).strip("-") or "GitHubActions"
-    tail = re.sub(r"[^\w+=,.@-]+", "-", suffix)
+    clean = re.sub(r"[^\w+=,.@-]+", "-", raw, flags=re.ASCII).strip("-") or "GitHubActions"
+    tail = re.sub(r"[^\w+=,.@-]+", "-", suffix, flags=re.ASCII)
     room = 64 - len(tail)
     name = (clean[:room] if room > 0 else "") + tail
     name = name[:64]
@@ -39,7 +43,8 @@ def sanitize_session_name(raw: str, *, suffix: str = "") -> str:
 
 # Lambda function by name or full ARN (unqualified: deploys choose versions and aliases themselves).
 LAMBDA_FUNCTION = re.compile(
-    r"(?:arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}"
+    r"(?:arn:aws(?:-cn|-us-gov)?:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}",
+    re.ASCII,
 )
 LAMBDA_FUNCTION_EXPECTED = (
     "a Lambda function name (1-64 of letters, digits, `-`, `_`) or its unqualified ARN "
@@ -47,27 +52,28 @@ LAMBDA_FUNCTION_EXPECTED = (
 )
 
 # Alias names may not be all digits (those are versions) and `$LATEST` is reserved.
-LAMBDA_ALIAS = re.compile(r"(?!\d+$)[A-Za-z0-9_-]{1,128}")
+LAMBDA_ALIAS = re.compile(r"(?!\d+$)[A-Za-z0-9_-]{1,128}", re.ASCII)
 LAMBDA_ALIAS_EXPECTED = "an alias name (letters, digits, `-`, `_`; not all digits), e.g. `live`"
 
-GIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+GIT_SHA = re.compile(r"[0-9a-f]{7,40}", re.ASCII)
 
 
 # ECR repository names: lowercase path components separated by `/`, 2-256 characters.
 ECR_REPOSITORY = re.compile(
-    r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+    r"(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*", re.ASCII
 )
 ECR_REPOSITORY_EXPECTED = "an ECR repository name such as `hoopstat/api` (lowercase, `/._-`)"
 
 # Image tags as a registry reference accepts them (ECR allows these and more; docker does not).
-IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 IMAGE_TAG_EXPECTED = (
     "tags of up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`"
 )
 
 
 # A directory inside the repository, written relative to its root: no leading `/`, no `..` part.
-REPO_DIR = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+REPO_DIR = re.compile(r"(?!/)(?!.*(?:^|/)\.\.(?:/|$))[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*",
+                      re.ASCII)
 REPO_DIR_EXPECTED = (
     "a directory relative to the repository root, such as `.` or `apps/api` (no `..`)"
 )

@@ -62,17 +62,18 @@ GITHUB_OWNER_EXPECTED = "a GitHub organization or user name such as `hoopstat-ha
 APP_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})")
 APP_NAME_EXPECTED = "an app name of lowercase letters, digits and `-`, e.g. `api`"
 FULL_SHA = re.compile(r"[0-9a-f]{40}")
-SUITE_REF = re.compile(r"[0-9a-f]{40}|v\d+(?:\.\d+){0,2}|[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+SUITE_REF = re.compile(r"[0-9a-f]{40}|v\d+(?:\.\d+){0,2}|[A-Za-z0-9][A-Za-z0-9._/-]{0,99}",
+                       re.ASCII)
 SUITE_REF_EXPECTED = "the release's full 40-hex commit SHA (a tag or branch only for rehearsals)"
-VERSION = re.compile(r"v\d+\.\d+\.\d+")
+VERSION = re.compile(r"v\d+\.\d+\.\d+", re.ASCII)
 VERSION_EXPECTED = "a release version such as `v1.4.0`"
 ENVIRONMENT = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 ENVIRONMENT_EXPECTED = "a GitHub environment name such as `production`"
 BRANCH = re.compile(r"\$default-branch|[A-Za-z0-9][A-Za-z0-9._/-]{0,254}")
 BRANCH_EXPECTED = "a branch name such as `main`"
-PY_VERSION = re.compile(r"|3\.\d{1,2}(?:\.\d{1,2})?")
+PY_VERSION = re.compile(r"|3\.\d{1,2}(?:\.\d{1,2})?", re.ASCII)
 PY_VERSION_EXPECTED = "a Python version such as `3.12`, or empty for the runner's python3"
-TF_VERSION = re.compile(r"|\d+\.\d+(?:\.\d+)?")
+TF_VERSION = re.compile(r"|\d+\.\d+(?:\.\d+)?", re.ASCII)
 TF_VERSION_EXPECTED = "a Terraform version such as `1.11.4`, or empty for the runner's terraform"
 BUILDERS = ("docker", "buildah")
 
@@ -617,7 +618,7 @@ def write_workflow_templates(dest: Path, args: argparse.Namespace) -> None:
         InputProblem(n, f"'{v}' is not valid.", e)
         for n, v, p, e in (
             ("ref", ref, SUITE_REF, SUITE_REF_EXPECTED),
-            ("version", version, re.compile(f"|{VERSION.pattern}"), VERSION_EXPECTED),
+            ("version", version, re.compile(f"|{VERSION.pattern}", re.ASCII), VERSION_EXPECTED),
         )
         if not p.fullmatch(v)
     ]
