@@ -5,6 +5,10 @@ preflight; tag conflicts checked before anything is built; then either a cache h
 already in ECR: no build, no push) or a build pushed under ``src-<hash>`` only; the scan gate;
 and only then the commit-SHA and extra tags. An image that fails the gate, or a run that fails
 half-way, leaves at most the content tag, which a later run re-gates on its cache hit.
+
+``tag-prefix`` puts every tag this action writes in one app's namespace of a repository shared
+by several apps (``<prefix>src-<hash>``, ``<prefix><sha>``, ``<prefix><extra>``); rollback tags
+(``lambda-<function>-<version>``) stay unprefixed. Why: docs/adr/0010-shared-ecr-repository.md.
 """
 
 from __future__ import annotations
@@ -35,6 +39,17 @@ PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?", re.ASCII)
 PLATFORM_EXPECTED = "one platform such as `linux/amd64` or `linux/arm64` (Lambda takes one)"
 BUILD_ARG_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 FULL_GIT_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}", re.ASCII)
+# A prefix ends in `-` so a tag reads `<app>-src-<hash>` / `<app>-<sha>` and the Terraform
+# module's per-app rules (`<app>-src-*`) can select it; it may not hold `src-` (another app's
+# content-tag pattern `<p>src-*` could then count its tags) nor start with `lambda-`
+# (the rollback-protection rule would keep its builds forever).
+IMAGE_TAG_MAX = 128  # ECR's (and the registry API's) longest tag
+TAG_PREFIX = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*-", re.ASCII)
+TAG_PREFIX_EXPECTED = (
+    "empty, or letters, digits, `_`, `.` and `-` ending in `-` (e.g. `box-scores-`), without "
+    "`src-` and not starting with `lambda-`, short enough that every tag fits ECR's "
+    f"{IMAGE_TAG_MAX} characters"
+)
 # How long the ECR API may lag the registry (real ECR: not at all; the bench: milliseconds).
 VISIBLE_TIMEOUT_SECONDS = 60.0
 
@@ -55,19 +70,59 @@ class PushInputs:
     registry_override: str
     source_url: str
     src_hash: str
+    tag_prefix: str = ""
 
     @property
     def src_tag(self) -> str:
-        return f"src-{self.src_hash[:40]}"
+        return content_tag(self.tag_prefix, self.src_hash)
 
     @property
     def later_tags(self) -> list[str]:
-        """Tags added after the gate, in order, without duplicates."""
+        """Tags added after the gate, in order, without duplicates (all under the prefix)."""
         seen: list[str] = []
-        for tag in (self.git_sha, *self.extra_tags):
+        for tag in (self.tag_prefix + self.git_sha,
+                    *(self.tag_prefix + extra for extra in self.extra_tags)):
             if tag not in seen and tag != self.src_tag:
                 seen.append(tag)
         return seen
+
+
+def content_tag(prefix: str, src_hash: str) -> str:
+    """The content address tag: ``<prefix>src-<40 hex>``."""
+    return f"{prefix}src-{src_hash[:40]}"
+
+
+def _tag_prefix(inputs: runner.Inputs, *, git_sha: str, extra: list[str]) -> str:
+    """The validated ``tag-prefix``; each generated tag must still be a valid ECR tag."""
+    prefix = inputs.raw("tag-prefix")
+    if not prefix:
+        return ""
+    if not prefix.isascii() or not TAG_PREFIX.fullmatch(prefix):
+        inputs.problem("tag-prefix", f"'{prefix}' is not valid.", TAG_PREFIX_EXPECTED)
+        return ""
+    if "src-" in prefix or prefix.startswith("lambda-"):
+        inputs.problem("tag-prefix", f"'{prefix}' holds a reserved word (`src-` marks content "
+                       "tags, `lambda-` rollback targets).", TAG_PREFIX_EXPECTED)
+        return ""
+    sha = git_sha if FULL_GIT_SHA.fullmatch(git_sha) else "0" * 40
+    longest = max((content_tag(prefix, "0" * 40), prefix + sha), key=len)
+    if len(longest) > IMAGE_TAG_MAX:
+        inputs.problem("tag-prefix", f"'{prefix}' ({len(prefix)} characters) makes the tag "
+                       f"'{longest}' {len(longest)} characters long; ECR allows "
+                       f"{IMAGE_TAG_MAX}.", TAG_PREFIX_EXPECTED)
+        return ""
+    too_long = [t for t in extra if len(prefix + t) > IMAGE_TAG_MAX]
+    if too_long:
+        inputs.problem("extra-tags", f"{', '.join(repr(prefix + t) for t in too_long)} (with "
+                       f"tag-prefix '{prefix}') are longer than {IMAGE_TAG_MAX} "
+                       "characters.", validate.IMAGE_TAG_EXPECTED)
+    # Under a prefix `src-` anywhere could put the tag in another app's `<p>src-*` rule.
+    inner = [t for t in extra if "src-" in t and not t.startswith(("src-", "lambda-"))]
+    if inner:
+        inputs.problem("extra-tags", f"{', '.join(repr(t) for t in inner)} contain `src-`, "
+                       "which marks content tags in a shared repository.",
+                       "tags without `src-` when tag-prefix is set")
+    return prefix
 
 
 def _build_args(inputs: runner.Inputs) -> tuple[tuple[str, str], ...]:
@@ -133,6 +188,7 @@ def read_inputs(environ: dict[str, str]) -> PushInputs:
     if not FULL_GIT_SHA.fullmatch(git_sha):
         inputs.problem("GITHUB_SHA", f"'{git_sha}' is not a full commit SHA.",
                        "the runner's `GITHUB_SHA` (40 hex characters)")
+    prefix = _tag_prefix(inputs, git_sha=git_sha, extra=extra)
     override = environ.get(ENDPOINT_SETTING, "").strip()
     problem = check_endpoint_override(override)
     if problem:
@@ -146,7 +202,7 @@ def read_inputs(environ: dict[str, str]) -> PushInputs:
         extra_tags=tuple(extra), fail_on_severity=severity, scan_timeout=timeout,
         create_repository=create, git_sha=git_sha, registry_override=override,
         source_url=f"{server}/{environ.get('GITHUB_REPOSITORY', '')}".rstrip("/"),
-        src_hash=src,
+        src_hash=src, tag_prefix=prefix,
     )
 
 
@@ -165,10 +221,22 @@ def _hash(**kwargs: Any) -> str:
 def check_tag_conflicts(ecr: Any, inputs: PushInputs, *, digest: str | None) -> None:
     """Fail before building if a tag we would add points at another image (tags are immutable)."""
     clashes = []
+    other_builds: set[str] = set()
     for tag in inputs.later_tags:
         found = ecr_repository.image_by(ecr, repository=inputs.repository, tag=tag)
         if found is not None and found["imageDigest"] != digest:
             clashes.append(f"`{tag}` → {found['imageDigest']}")
+            if tag == inputs.tag_prefix + inputs.git_sha:
+                other_builds.update(t for t in found.get("imageTags", [])
+                                    if t.startswith(inputs.tag_prefix + "src-"))
+    shared_hint = ""
+    if other_builds and not inputs.tag_prefix:
+        # Two unprefixed apps building one commit into one repository look exactly like this.
+        shared_hint = (
+            f" If another app pushes to `{inputs.repository}` too (its build is "
+            f"{', '.join(sorted(other_builds))}), give each app its own `tag-prefix` "
+            "(e.g. `<app>-`): a shared repository needs one per app."
+        )
     if clashes:
         raise FactoryError(
             f"Tags already exist on a different image in `{inputs.repository}`: "
@@ -177,7 +245,8 @@ def check_tag_conflicts(ecr: Any, inputs: PushInputs, *, digest: str | None) -> 
             title="Image tag already exists",
             fix="Tags are immutable. If the build inputs changed for the same commit (a "
             "build-arg, platform or an untracked file), commit the change and push again; for "
-            "`extra-tags`, use a tag that is not taken. Nothing was built or pushed.",
+            "`extra-tags`, use a tag that is not taken." + shared_hint
+            + " Nothing was built or pushed.",
             reason="tag-conflict",
         )
 
@@ -266,7 +335,8 @@ def run() -> None:
     runner.info(f"Build inputs address: {inputs.src_tag} (builder {inputs.builder}, "
                 f"{inputs.platform})")
     ecr = aws.client("ecr")
-    ecr_repository.preflight(ecr, name=inputs.repository, create=inputs.create_repository)
+    ecr_repository.preflight(ecr, name=inputs.repository, create=inputs.create_repository,
+                             tag_prefix=inputs.tag_prefix)
     cached = ecr_repository.image_by(ecr, repository=inputs.repository, tag=inputs.src_tag)
     digest = str(cached["imageDigest"]) if cached else None
     check_tag_conflicts(ecr, inputs, digest=digest)
@@ -292,7 +362,7 @@ def run() -> None:
     add_tags(client, inputs, manifest, existing)
     details = wait_visible(ecr, repository=inputs.repository, digest=digest,
                            tags=[inputs.src_tag, *inputs.later_tags])
-    tags = sorted(details.get("imageTags", []), key=lambda t: (not t.startswith("src-"), t))
+    tags = sorted(details.get("imageTags", []), key=lambda t: (t != inputs.src_tag, t))
     cache_hit = "true" if cached else "false"
     runner.set_output("image-uri", uri)
     runner.set_output("image-digest", digest)

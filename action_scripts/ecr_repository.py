@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from action_scripts import aws, ecr_lifecycle, runner
@@ -16,9 +18,13 @@ class RepositoryInfo:
     created: bool
 
 
-def preflight(ecr: Any, *, name: str, create: bool) -> RepositoryInfo:
+def preflight(ecr: Any, *, name: str, create: bool, tag_prefix: str = "") -> RepositoryInfo:
     """The repository exists (or is created, IMMUTABLE and scan-on-push, with the lifecycle policy);
-    settings that weaken the guarantees are warnings that say how to fix them."""
+    settings that weaken the guarantees are warnings that say how to fix them.
+
+    With a ``tag_prefix`` (a repository shared by several apps) a created repository's policy
+    counts this app's builds on their own, and an existing repository's policy is checked for
+    rules that would let other apps' pushes expire this app's images (warnings, with the fix)."""
     try:
         repo = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except Exception as exc:
@@ -33,7 +39,7 @@ def preflight(ecr: Any, *, name: str, create: bool) -> RepositoryInfo:
                 "scan-on-push. Check `repository` and `aws-region` for typos.",
                 reason="repository-not-found",
             ) from exc
-        return _create(ecr, name)
+        return _create(ecr, name, tag_prefix)
     if repo.get("imageTagMutability") != "IMMUTABLE":
         runner.warning(
             f"Repository {name} has MUTABLE tags: a tag could later point at another image. Fix: "
@@ -48,10 +54,50 @@ def preflight(ecr: Any, *, name: str, create: bool) -> RepositoryInfo:
             "--image-scanning-configuration scanOnPush=true",
             title="ECR scan-on-push is off",
         )
+    if tag_prefix:
+        check_shared_policy(ecr, name=name, tag_prefix=tag_prefix)
     return RepositoryInfo(name=name, registry_id=str(repo["registryId"]), created=False)
 
 
-def _create(ecr: Any, name: str) -> RepositoryInfo:
+def check_shared_policy(ecr: Any, *, name: str, tag_prefix: str) -> None:
+    """Warn when the repository's lifecycle policy does not keep this app's images apart."""
+    fix = (
+        f"Fix: list the app in the `ecr-repository` Terraform module's `apps` (prefix "
+        f"`<app>-`) so it gets its own rule for `{tag_prefix}src-*`; see "
+        "docs/adr/0010-shared-ecr-repository.md."
+    )
+    try:
+        text = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+    except Exception as exc:
+        code = aws.error_code(exc)
+        if code == "LifecyclePolicyNotFoundException":
+            runner.warning(
+                f"Repository {name} has no lifecycle policy: builds under `{tag_prefix}` (and "
+                f"every other app's) never expire. {fix}",
+                title="No ECR lifecycle policy",
+            )
+        elif code in {"AccessDeniedException", "AccessDenied"}:
+            runner.info(f"Lifecycle policy of {name} not checked: the role lacks "
+                        "ecr:GetLifecyclePolicy.")
+        else:
+            raise _aws_error("GetLifecyclePolicy", exc) from exc
+        return
+    try:
+        policy = json.loads(text)
+        problems = ecr_lifecycle.check_shared(policy, prefix=tag_prefix, now=datetime.now(UTC))
+    except (ValueError, KeyError, TypeError) as exc:
+        runner.warning(f"The lifecycle policy of {name} could not be read ({exc}); it was not "
+                       "checked for per-app rules.", title="ECR lifecycle policy unreadable")
+        return
+    if problems:
+        runner.warning(
+            f"The lifecycle policy of shared repository {name}, for tag-prefix `{tag_prefix}`: "
+            + "; ".join(problems) + f". {fix}",
+            title="ECR lifecycle policy mixes apps",
+        )
+
+
+def _create(ecr: Any, name: str, tag_prefix: str = "") -> RepositoryInfo:
     try:
         repo = ecr.create_repository(
             repositoryName=name,
@@ -61,7 +107,8 @@ def _create(ecr: Any, name: str) -> RepositoryInfo:
             tags=[{"Key": "managed-by", "Value": "hoopstat-factory"}],
         )["repository"]
         ecr.put_lifecycle_policy(
-            repositoryName=name, lifecyclePolicyText=ecr_lifecycle.policy_text()
+            repositoryName=name,
+            lifecyclePolicyText=ecr_lifecycle.policy_text(tag_prefixes=(tag_prefix,)),
         )
     except Exception as exc:
         raise _aws_error("CreateRepository", exc) from exc

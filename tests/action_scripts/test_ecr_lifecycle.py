@@ -100,3 +100,102 @@ def test_policy_is_accepted_by_the_ecr_api(bench: Bench) -> None:
     ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=text)
     stored = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
     assert json.loads(stored) == lifecycle_policy()
+
+
+# --- A repository shared by several apps (docs/adr/0010-shared-ecr-repository.md) ---
+
+
+def app_build(prefix: str, n: int, *, days_ago: float, extra: tuple[str, ...] = ()) -> Image:
+    """A build as ecr-push tags it under tag-prefix: <prefix>src-<hash> and <prefix><sha>."""
+    return Image(digest=f"{prefix}{n}", tags=(f"{prefix}src-{n:040x}", f"{prefix}{n:040x}", *extra),
+                 pushed_at=NOW - timedelta(days=days_ago))
+
+
+def test_shared_policy_expires_each_apps_builds_by_its_own_count() -> None:
+    """In a mixed two-app repository, a busy app's churn expires only its own builds beyond the
+    count; the quiet app's old builds and both apps' lambda-* rollback targets never expire."""
+    policy = lifecycle_policy(keep_builds=5, tag_prefixes=("box-scores-", "ingest-"))
+    assert validate(policy) == []
+    busy = [app_build("box-scores-", n, days_ago=n / 24) for n in range(12)]
+    quiet = [app_build("ingest-", n, days_ago=300 + n) for n in range(3)]
+    targets = [
+        app_build("box-scores-", 99, days_ago=500,
+                  extra=(rollback_tag("hoopstat-box-scores", "7"),)),
+        app_build("ingest-", 99, days_ago=900, extra=(rollback_tag("hoopstat-ingest", "2"),)),
+    ]
+    untagged = Image(digest="untagged", tags=(), pushed_at=NOW - timedelta(days=3))
+    expired = evaluate(policy, [*busy, *quiet, *targets, untagged], now=NOW)
+    assert expired == {**{i.digest: 20 for i in busy[5:]}, "untagged": 10}
+
+
+def test_one_pooled_build_rule_would_let_one_app_expire_another() -> None:
+    """Control: the same images under one rule for every app's builds expire the quiet app's."""
+    pooled = lifecycle_policy(keep_builds=5)
+    pooled["rules"][2]["selection"]["tagPatternList"] = ["*src-*"]
+    busy = [app_build("box-scores-", n, days_ago=n / 24) for n in range(12)]
+    quiet = [app_build("ingest-", n, days_ago=300 + n) for n in range(3)]
+    expired = evaluate(pooled, [*busy, *quiet], now=NOW)
+    assert {i.digest for i in quiet} <= set(expired)
+
+
+def test_default_policy_is_the_single_app_policy() -> None:
+    """Without prefixes the policy is unchanged: rules 1, 10 and 20, the build rule on `src-*`."""
+    policy = lifecycle_policy()
+    assert [r["rulePriority"] for r in policy["rules"]] == [1, 10, 20]
+    assert policy["rules"][2]["selection"]["tagPatternList"] == ["src-*"]
+    assert policy["rules"][2]["description"] == "Keep the newest 30 builds"
+
+
+def test_prefixed_rules_match_the_terraform_modules_shape() -> None:
+    """Per-app rules take priorities 20, 21, ... with `<app>-src-*` and the module's description,
+    the document the ecr-repository module renders for `apps`."""
+    rules = lifecycle_policy(tag_prefixes=("stats-api-", "ingest-"))["rules"]
+    assert [(r["rulePriority"], r["selection"]["tagPatternList"], r["description"])
+            for r in rules[2:]] == [
+        (20, ["stats-api-src-*"], "Keep the newest 30 builds of stats-api"),
+        (21, ["ingest-src-*"], "Keep the newest 30 builds of ingest"),
+    ]
+
+
+def test_rollback_tags_of_two_functions_stay_apart() -> None:
+    """`lambda-<function>-<version>` never reads as another function's tag: the version is digits
+    after the last `-`, so `api-2` v3 and `api` v23 differ, and both fall under rule 1 only."""
+    assert rollback_tag("api-2", "3") != rollback_tag("api", "23")
+    assert rollback_tag("api-2", "3").rsplit("-", 1) == ["lambda-api-2", "3"]
+    from action_scripts.ecr_lifecycle import _selects
+
+    rules = lifecycle_policy(tag_prefixes=("api-", "api-2-"))["rules"]
+    image = Image("t", (rollback_tag("api-2", "3"),), NOW)
+    assert [r["rulePriority"] for r in rules if _selects(r["selection"], image)] == [1]
+
+
+def test_check_shared_accepts_the_per_app_policy_and_names_each_hazard() -> None:
+    """check_shared finds nothing in the per-app policy, and names a pooled build rule, a policy
+    that expires rollback targets and a policy with no rule for the prefix."""
+    from action_scripts.ecr_lifecycle import check_shared
+
+    good = lifecycle_policy(tag_prefixes=("box-scores-", "ingest-"))
+    assert check_shared(good, prefix="box-scores-", now=NOW) == []
+
+    pooled = lifecycle_policy()
+    pooled["rules"][2]["selection"]["tagPatternList"] = ["*src-*"]
+    assert "counts other apps' images" in " ".join(check_shared(pooled, prefix="api-", now=NOW))
+
+    unprotected = lifecycle_policy(tag_prefixes=("api-",))
+    del unprotected["rules"][0]
+    unprotected["rules"][1]["selection"]["countNumber"] = 1
+    assert "rollback targets" in " ".join(check_shared(unprotected, prefix="api-", now=NOW))
+
+    other_only = lifecycle_policy(tag_prefixes=("ingest-",))
+    assert "never expire" in " ".join(check_shared(other_only, prefix="api-", now=NOW))
+
+
+def test_shared_policy_is_accepted_by_the_ecr_api(bench: Bench) -> None:
+    """PutLifecyclePolicy accepts the per-app document and returns it unchanged (moto server)."""
+    ecr = bench.admin_client("ecr")
+    name = unique("lifecycle/shared")
+    ecr.create_repository(repositoryName=name)
+    policy = lifecycle_policy(tag_prefixes=("box-scores-", "ingest-"))
+    ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=json.dumps(policy))
+    stored = ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+    assert json.loads(stored) == policy

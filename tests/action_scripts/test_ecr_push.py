@@ -12,6 +12,7 @@ import pytest
 from factory_bench.stack import Bench
 from factory_bench.testing import BenchRegistry, need_tool, write_app
 from tests.helpers.ecr import PushRun, git_sha, run_push, skopeo_inspect, unique
+from tests.helpers.runner_commands import escaped
 
 
 @pytest.fixture
@@ -218,7 +219,7 @@ def test_builder_output_cannot_issue_workflow_commands(
     run = push(app, {"repository": repo, "fail-on-severity": "none"})
     assert run.code == 0, run.log
     assert "injected" in run.log
-    assert not any(line.startswith("::error") for line in run.log.splitlines())
+    assert escaped(run.log, "pwned") == []  # read by the real runner's rules
 
 
 @pytest.mark.parametrize(
@@ -351,3 +352,166 @@ def test_rerun_of_the_same_commit_changes_nothing(push: Any, bench: Bench, tmp_p
         assert again.outputs[name] == first.outputs[name]
     (image,) = images(bench, repo)
     assert sorted(image["imageTags"]) == sorted(first.outputs["image-tags"].split(","))
+
+
+# --- A repository shared by several apps: tag-prefix (docs/adr/0010-shared-ecr-repository.md) ---
+
+
+def test_two_apps_in_one_repository_keep_their_own_tags_and_cache(
+    push: Any, bench: Bench, tmp_path: Path,
+) -> None:
+    """Two prefixes in one repository get distinct content tags and per-app cache hits, even after
+    the other app pushed, and identical build inputs in another namespace are not a hit."""
+    repo = unique("shared/prod")
+    make_repo(bench, repo)
+    app_a = write_app(tmp_path / "a", message="box scores")
+    app_b = write_app(tmp_path / "b", message="ingest")
+    sha1, sha2 = git_sha(), git_sha()
+    a1 = push(app_a, {"repository": repo, "tag-prefix": "box-scores-"}, sha=sha1)
+    b1 = push(app_b, {"repository": repo, "tag-prefix": "ingest-"}, sha=sha1)
+    assert (a1.code, b1.code) == (0, 0), a1.log + b1.log
+    a_tags, b_tags = a1.outputs["image-tags"].split(","), b1.outputs["image-tags"].split(",")
+    assert a_tags[0].startswith("box-scores-src-") and len(a_tags[0]) == len("box-scores-src-") + 40
+    assert sorted(a_tags) == sorted([a_tags[0], f"box-scores-{sha1}"])
+    assert b_tags[0].startswith("ingest-src-") and f"ingest-{sha1}" in b_tags
+    assert a1.outputs["cache-hit"] == b1.outputs["cache-hit"] == "false"
+
+    # App A unchanged at the next commit: a cache hit although app B pushed in between.
+    a2 = push(app_a, {"repository": repo, "tag-prefix": "box-scores-"}, sha=sha2)
+    assert a2.code == 0, a2.log
+    assert a2.outputs["cache-hit"] == "true" and "::group::Build" not in a2.log
+    assert a2.outputs["image-digest"] == a1.outputs["image-digest"]
+    assert f"box-scores-{sha2}" in a2.outputs["image-tags"].split(",")
+
+    # App B's namespace never sees app A's builds: A's inputs under B's prefix build anew.
+    b2 = push(app_a, {"repository": repo, "tag-prefix": "ingest-"}, sha=sha2)
+    assert b2.code == 0, b2.log
+    assert b2.outputs["cache-hit"] == "false"
+    assert b2.outputs["image-tags"].split(",")[0] == "ingest-" + a_tags[0][len("box-scores-"):]
+
+    by_digest = {i["imageDigest"]: sorted(i["imageTags"]) for i in images(bench, repo)}
+    assert len(by_digest) == 3
+    assert by_digest[b1.outputs["image-digest"]] == sorted(b_tags)
+    for tags in by_digest.values():
+        assert len({t.split("-src-")[0] for t in tags if "-src-" in t}) == 1
+
+
+@pytest.mark.parametrize(
+    ("prefix", "why"),
+    [
+        ("api/", "is not valid"),
+        ("api", "is not valid"),  # no trailing `-`: `api<sha>` cannot be told apart
+        ("lambda-api-", "reserved word"),
+        ("my-src-", "reserved word"),
+        ("a" * 84 + "-", "characters long; ECR allows 128"),
+    ],
+)
+def test_bad_tag_prefix_fails_naming_it_and_pushes_nothing(
+    push: Any, bench: Bench, tmp_path: Path, prefix: str, why: str,
+) -> None:
+    """A tag-prefix with bad characters, a reserved word or a too-long longest tag fails with an
+    ::error naming tag-prefix before any AWS call: no repository created, nothing pushed."""
+    repo = unique("shared/badprefix")
+    run = push(write_app(tmp_path / "app"),
+               {"repository": repo, "tag-prefix": prefix, "create-repository": "true"})
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "invalid-input"
+    error = next(line for line in run.log.splitlines() if line.startswith("::error"))
+    assert error.startswith("::error title=Invalid input tag-prefix::"), run.log
+    assert why in error
+    names = [r["repositoryName"] for r in
+             bench.admin_client("ecr").describe_repositories()["repositories"]]
+    assert repo not in names
+
+
+def test_longest_prefix_that_fits_is_accepted(push: Any, bench: Bench, tmp_path: Path) -> None:
+    """An 84-character prefix makes the content tag exactly 128 characters: accepted and pushed."""
+    repo = unique("shared/longprefix")
+    make_repo(bench, repo)
+    run = push(write_app(tmp_path / "app"), {"repository": repo, "tag-prefix": "a" * 83 + "-"})
+    assert run.code == 0, run.log
+    assert max(len(t) for t in run.outputs["image-tags"].split(",")) == 128
+
+
+def test_extra_tags_go_under_the_prefix(push: Any, bench: Bench, tmp_path: Path) -> None:
+    """With tag-prefix, extra tags are written as <prefix><tag>; one holding `src-` is refused."""
+    repo = unique("shared/extra")
+    make_repo(bench, repo)
+    app = write_app(tmp_path / "app")
+    run = push(app, {"repository": repo, "tag-prefix": "api-", "extra-tags": "release-1"})
+    assert run.code == 0, run.log
+    assert "api-release-1" in run.outputs["image-tags"].split(",")
+    bad = push(app, {"repository": repo, "tag-prefix": "api-", "extra-tags": "x-src-1"})
+    assert bad.code == 1
+    assert "::error title=Invalid input extra-tags::" in bad.log
+
+
+def test_create_repository_with_prefix_writes_a_per_app_rule(
+    push: Any, bench: Bench, tmp_path: Path,
+) -> None:
+    """create-repository with tag-prefix writes the policy whose build rule counts only
+    <prefix>src-* images, and keeps the lambda-* protection rule first."""
+    repo = unique("shared/created")
+    run = push(write_app(tmp_path / "app"),
+               {"repository": repo, "tag-prefix": "api-", "create-repository": "true"})
+    assert run.code == 0, run.log
+    policy = json.loads(bench.admin_client("ecr").get_lifecycle_policy(
+        repositoryName=repo)["lifecyclePolicyText"])
+    patterns = {r["rulePriority"]: r["selection"].get("tagPatternList") for r in policy["rules"]}
+    assert patterns == {1: ["lambda-*"], 10: None, 20: ["api-src-*"]}
+
+
+POOLED_RULE = {"rulePriority": 20, "description": "pooled", "action": {"type": "expire"},
+               "selection": {"tagStatus": "tagged", "tagPatternList": ["*src-*"],
+                             "countType": "imageCountMoreThan", "countNumber": 30}}
+
+
+@pytest.mark.parametrize(
+    ("policy", "warning"),
+    [
+        (None, "No ECR lifecycle policy"),
+        ({"rules": [POOLED_RULE]}, "ECR lifecycle policy mixes apps"),
+        ("per-app", None),
+    ],
+)
+def test_shared_repository_policy_is_checked_for_the_prefix(
+    push: Any, bench: Bench, tmp_path: Path, policy: Any, warning: str | None,
+) -> None:
+    """Pushing with tag-prefix to an existing repository warns when its lifecycle policy is missing
+    or pools apps (another app's pushes would expire this app's images); a per-app policy passes."""
+    from action_scripts import ecr_lifecycle
+
+    repo = unique("shared/checked")
+    make_repo(bench, repo)
+    if policy == "per-app":
+        policy = ecr_lifecycle.lifecycle_policy(tag_prefixes=("other-", "api-"))
+    if policy is not None:
+        bench.admin_client("ecr").put_lifecycle_policy(
+            repositoryName=repo, lifecyclePolicyText=json.dumps(policy))
+    run = push(write_app(tmp_path / "app"), {"repository": repo, "tag-prefix": "api-"})
+    assert run.code == 0, run.log
+    warnings = [line for line in run.log.splitlines() if line.startswith("::warning")]
+    if warning is None:
+        assert warnings == []
+    else:
+        (line,) = warnings
+        assert line.startswith(f"::warning title={warning}::") and "`apps`" in line
+
+
+def test_two_unprefixed_apps_building_one_commit_are_told_to_use_prefixes(
+    push: Any, bench: Bench, tmp_path: Path,
+) -> None:
+    """Two apps without tag-prefix pushing one commit to one repository fail with tag-conflict
+    before building, and the error names tag-prefix as the fix."""
+    repo = unique("shared/unprefixed")
+    make_repo(bench, repo)
+    sha = git_sha()
+    first = push(write_app(tmp_path / "a", message="a"), {"repository": repo}, sha=sha)
+    assert first.code == 0, first.log
+    second = push(write_app(tmp_path / "b", message="b"), {"repository": repo}, sha=sha)
+    assert second.code == 1
+    assert second.outputs["failure-reason"] == "tag-conflict"
+    error = next(line for line in second.log.splitlines() if line.startswith("::error"))
+    assert "`tag-prefix`" in error and "src-" in error
+    assert "::group::Build" not in second.log
+    assert len(images(bench, repo)) == 1
