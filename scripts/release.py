@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cut a release of the suite: pin every self-reference, tag, move the major tag, pin templates.
+"""Cut a release of the suite: every self-reference pinned to a full commit SHA, tags moved.
 
     python scripts/release.py v1.4.0 --dry-run     # show every rewrite, change nothing
     python scripts/release.py v1.4.0               # do it locally (then push as printed)
@@ -7,17 +7,26 @@
 
 Between releases the reusable workflows call the actions as
 ``hoopstat-haus/hoopstat-factory/actions/<name>@main`` (tests/test_self_references.py keeps
-them on one ref). A release:
+them on one ref). A tag can move and a branch does, so a release pins by commit SHA all the way
+down (docs/adr/0008-supply-chain.md), in a chain of commits off the branch's HEAD:
 
-1. on a detached commit off the current branch, rewrites every self-reference in
-   ``.github/workflows/`` and ``actions/`` to ``@vX.Y.Z``, commits it and tags it ``vX.Y.Z``
-   (annotated), then moves the major tag ``vX`` to it — so a caller pinned to the tag or to
-   the tagged SHA runs exactly the actions of that release, while the branch keeps ``@main``;
-2. back on the branch, records the release (``cli/factory_cli/templates/release.json``: the
-   default pin of ``factory init``) and re-renders ``workflow-templates/`` pinned to the
-   release commit's SHA with a ``# vX.Y.Z`` comment, in one commit.
+1. the **actions commit** is the branch's HEAD itself: it holds ``actions/`` (and what they run,
+   ``action_scripts/`` and ``requirements/``), none of which refers to the suite;
+2. the **workflows commit**, its child, rewrites every self-reference in ``.github/workflows/``
+   to ``@<actions commit SHA>``;
+3. the **release commit**, its child, pins ``workflow-templates/`` and ``factory init``'s record
+   (``cli/factory_cli/templates/release.json``) to the workflows commit's SHA with a
+   ``# vX.Y.Z`` comment, and is tagged ``vX.Y.Z`` (annotated); the major tag ``vX`` moves to it.
 
-It refuses a dirty tree, an existing tag, or a version not above the last release.
+All three are ancestors of the tag, so none can be garbage-collected while it exists, and each
+commit's ``actions/`` tree is the same: a caller pinning the release SHA (or the workflows
+commit's) runs exactly that code. Back on the branch, one commit records the release and
+re-renders ``workflow-templates/`` pinned to the release commit's SHA with a ``# vX.Y.Z`` comment;
+the branch's workflows keep ``@main``.
+
+It refuses a dirty tree, an existing tag, a version not above the last release, and a
+self-reference inside ``actions/`` or from one workflow to another (neither can be pinned to a
+commit holding its final text).
 """
 
 from __future__ import annotations
@@ -37,7 +46,9 @@ SELF_REFERENCE = re.compile(
     r"@(?P<ref>[\w./-]+)(?P<comment>[ \t]+#[ \t]*v\d+(?:\.\d+)*)?"
 )
 VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
-PINNED_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml", "actions/*/action.yml")
+WORKFLOW_GLOBS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
+ACTION_GLOBS = ("actions/*/action.yml", "actions/*/action.yaml")
+PINNED_GLOBS = WORKFLOW_GLOBS
 
 
 class ReleaseError(RuntimeError):
@@ -123,44 +134,73 @@ def render_templates(repo: Path, *, sha: str, version: str) -> dict[Path, str]:
     return {repo / "workflow-templates" / name: text for name, text in rendered.items()}
 
 
+def refuse_unpinnable(repo: Path) -> None:
+    """Self-references that no chain of commits can pin to their own final text."""
+    for path in sorted(p for glob in ACTION_GLOBS for p in repo.glob(glob)):
+        if SELF_REFERENCE.search(path.read_text()):
+            raise ReleaseError(
+                f"{path.relative_to(repo)} calls the suite itself: an action cannot be pinned to a "
+                "commit holding its own final text; inline the step or call the script directly"
+            )
+    for path in pinned_files(repo):
+        for found in SELF_REFERENCE.finditer(path.read_text()):
+            if "/.github/workflows/" in found["target"]:
+                raise ReleaseError(
+                    f"{path.relative_to(repo)} calls the reusable workflow {found['target']}: "
+                    "workflows are pinned to the actions commit, whose workflows still say @main"
+                )
+
+
 def release(repo: Path, raw_version: str, *, dry_run: bool, push: str | None) -> int:
     version, major = parse_version(raw_version)
     branch = check_repo(repo, version, dry_run=dry_run)
-    rewrites = plan_rewrites(repo, ref=version)
+    refuse_unpinnable(repo)
+    actions_sha = git(repo, "rev-parse", "HEAD")
+    rewrites = plan_rewrites(repo, ref=actions_sha)
     if not rewrites:
         raise ReleaseError(f"no self-references to {SUITE} found under {PINNED_GLOBS}")
-    print(f"Release {version} from {branch} ({git(repo, 'rev-parse', '--short', 'HEAD')})")
+    print(f"Release {version} from {branch} ({actions_sha[:12]}, the actions commit)")
     for item in rewrites:
-        print(f"  {item.path.relative_to(repo)}: {item.count} self-reference(s) → @{version}")
+        print(f"  {item.path.relative_to(repo)}: {item.count} self-reference(s) → "
+              f"@{actions_sha} (the actions commit)")
     if dry_run:
-        print(f"  tag {version} (annotated) on the release commit; move {major} to it")
-        print(
-            "  workflow-templates/ and cli/factory_cli/templates/release.json → "
-            f"@<release sha> # {version}, committed on {branch}"
-        )
+        print("  workflows commit: those rewrites; release commit: workflow-templates/ and "
+              f"release.json → @<workflows commit sha> # {version}, tagged {version}; "
+              f"{major} moved to it")
+        print(f"  {branch}: workflow-templates/ and release.json → @<release sha> # {version}")
         print("Dry run: nothing changed.")
         return 0
+
+    record = repo / "cli" / "factory_cli" / "templates" / "release.json"
+
+    def pin_templates(sha: str) -> list[str]:
+        record.write_text(json.dumps({"version": version, "sha": sha}, indent=2) + "\n")
+        templates = render_templates(repo, sha=sha, version=version)
+        for path, text in templates.items():
+            path.write_text(text)
+        return [str(record), *map(str, templates)]
 
     git(repo, "checkout", "-q", "--detach")
     try:
         for item in rewrites:
             item.path.write_text(item.after)
         git(repo, "add", *[str(item.path) for item in rewrites])
-        git(repo, "commit", "-q", "-m", f"Release {version}: self-references pinned to {version}")
+        git(repo, "commit", "-q", "-m",
+            f"Release {version}: workflows call the actions of {actions_sha}")
+        workflows_sha = git(repo, "rev-parse", "HEAD")
+        git(repo, "add", *pin_templates(workflows_sha))
+        git(repo, "commit", "-q", "-m",
+            f"Release {version}: templates pinned to the workflows commit {workflows_sha}")
         sha = git(repo, "rev-parse", "HEAD")
         git(repo, "tag", "-a", version, "-m", f"Hoopstat Factory {version}")
         git(repo, "tag", "-f", "-a", major, "-m", f"Hoopstat Factory {version}", sha)
     finally:
-        git(repo, "checkout", "-q", branch)
+        git(repo, "checkout", "-q", "-f", branch)
 
-    record = repo / "cli" / "factory_cli" / "templates" / "release.json"
-    record.write_text(json.dumps({"version": version, "sha": sha}, indent=2) + "\n")
-    templates = render_templates(repo, sha=sha, version=version)
-    for path, text in templates.items():
-        path.write_text(text)
-    git(repo, "add", str(record), *map(str, templates))
+    git(repo, "add", *pin_templates(sha))
     git(repo, "commit", "-q", "-m", f"Pin factory init and workflow templates to {version}")
     print(f"  release commit {sha} tagged {version}; {major} moved to it")
+    print(f"  (workflows commit {workflows_sha}, actions commit {actions_sha})")
     print(f"  {branch}: templates pinned to {sha} # {version}")
     commands = [
         ["push", push or "origin", f"refs/tags/{version}"],

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from factory_bench.act import commit_all, git
+from factory_bench.testing import need_tool
 from factory_cli import init_repo
 from tests.helpers import SUITE_DIR
 
@@ -144,17 +145,73 @@ def run_release(repo: Path, *args: str) -> int:
     return code
 
 
-def test_release_pins_tags_and_moves_the_major_tag(scratch_suite: Path) -> None:
-    """A release tags a commit whose self-references all say @vX.Y.Z, moves vX to it, keeps the
-    branch on @main and pins the templates to the release SHA with a # vX.Y.Z comment."""
+SHA = re.compile(r"[0-9a-f]{40}")
+RELEASED_GLOBS = (".github/workflows/*.yml", "actions/*/action.yml", "workflow-templates/*.yml")
+
+
+def suite_uses(text: str) -> list[str]:
+    """Every `uses:` value naming the suite (comments and placeholders are not calls)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            uses = node.get("uses")
+            if isinstance(uses, str) and uses.startswith(release.SUITE + "/"):
+                found.append(uses)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(text))
+    return found
+
+
+def released_files(repo: Path, commit: str) -> dict[str, str]:
+    listed = git(repo, "ls-tree", "-r", "--name-only", commit).splitlines()
+    return {
+        name: git(repo, "show", f"{commit}:{name}")
+        for name in listed
+        if any(Path(name).match(glob) for glob in RELEASED_GLOBS)
+    }
+
+
+def test_release_pins_every_self_reference_to_a_commit_sha(
+    scratch_suite: Path, tmp_path: Path
+) -> None:
+    """A release tags a commit in which every suite `uses:` (workflows, actions, templates) is a
+    40-hex commit SHA: the workflows call the actions commit (the branch's HEAD, whose actions/
+    tree the tag carries unchanged), the templates call the workflows commit; vX moves with it,
+    the branch keeps @main and its templates pin the tag's SHA with a # vX.Y.Z comment."""
     repo = scratch_suite
+    actions_commit = git(repo, "rev-parse", "HEAD")
     assert run_release(repo, "v0.1.0") == 0
     sha = git(repo, "rev-list", "-n1", "v0.1.0")
     assert git(repo, "rev-list", "-n1", "v0") == sha
-    released_files = git(repo, "show", f"{sha}:.github/workflows/deploy-lambda-app.yml")
-    refs = {m["ref"] for m in release.SELF_REFERENCE.finditer(released_files)}
-    assert refs == {"v0.1.0"}
-    # The branch keeps calling @main; the templates and factory init point at the release.
+    workflows_commit = git(repo, "rev-parse", f"{sha}^")
+    assert git(repo, "rev-parse", f"{sha}^^") == actions_commit
+
+    files = released_files(repo, sha)
+    assert any(n.startswith("workflow-templates/") for n in files)
+    calls = {name: suite_uses(text) for name, text in files.items()}
+    assert sum(map(len, calls.values())) >= 14, calls
+    unpinned = [(n, u) for n, found in calls.items() for u in found
+                if not SHA.fullmatch(u.rsplit("@", 1)[1])]
+    assert unpinned == []
+    workflow_refs = {u.rsplit("@", 1)[1] for n, found in calls.items() for u in found
+                     if n.startswith(".github/workflows/")}
+    template_refs = {u.rsplit("@", 1)[1] for n, found in calls.items() for u in found
+                     if n.startswith("workflow-templates/")}
+    assert workflow_refs == {actions_commit}
+    assert template_refs == {workflows_commit}
+    # What those SHAs point at is what the tag carries: the same actions and workflows.
+    assert git(repo, "diff", "--stat", actions_commit, sha, "--", "actions") == ""
+    assert git(repo, "diff", "--stat", workflows_commit, sha, "--", ".github") == ""
+    record = json.loads(git(repo, "show", f"{sha}:cli/factory_cli/templates/release.json"))
+    assert record == {"version": "v0.1.0", "sha": workflows_commit}
+
+    # The branch keeps calling @main; its templates and factory init point at the release.
     branch = {m["ref"] for m in references(sorted((repo / ".github/workflows").glob("*.yml")))}
     assert branch == {"main"}
     pins = {
@@ -166,11 +223,40 @@ def test_release_pins_tags_and_moves_the_major_tag(scratch_suite: Path) -> None:
     assert record == {"version": "v0.1.0", "sha": sha}
     assert git(repo, "status", "--porcelain") == ""
 
+    # zizmor with no project config (hash-pin for everything) finds nothing to pin in the
+    # released workflows, actions and templates, nor in the branch's templates.
+    zizmor = need_tool("zizmor", install_hint="pip install zizmor")
+    out = tmp_path / "released"
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    targets = [*map(str, sorted(out.glob("**/*.yml"))),
+               *map(str, sorted((repo / "workflow-templates").glob("*.yml")))]
+    done = subprocess.run(
+        [zizmor, "--offline", "--no-config", "--no-progress", *targets],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
     # The next minor release moves v0 on; re-cutting or going backwards is refused.
     assert run_release(repo, "0.2.0") == 0
     assert git(repo, "rev-list", "-n1", "v0") == git(repo, "rev-list", "-n1", "v0.2.0") != sha
     assert run_release(repo, "v0.2.0") == 1
     assert run_release(repo, "v0.1.5") == 1
+
+
+def test_release_refuses_self_references_it_cannot_pin(
+    scratch_suite: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An action calling the suite cannot be pinned to its own commit: the release refuses it
+    before anything changes."""
+    action = scratch_suite / "actions/oidc-login/action.yml"
+    call = "# uses: hoopstat-haus/hoopstat-factory/actions/x@main\n"
+    action.write_text(action.read_text() + call)
+    commit_all(scratch_suite, "an action calls the suite")
+    assert run_release(scratch_suite, "v1.0.0") == 1
+    assert "cannot be pinned" in capsys.readouterr().err
+    assert git(scratch_suite, "tag", "--list") == ""
 
 
 def test_release_dry_run_changes_nothing(
@@ -180,7 +266,7 @@ def test_release_dry_run_changes_nothing(
     head = git(scratch_suite, "rev-parse", "HEAD")
     assert run_release(scratch_suite, "v1.0.0", "--dry-run") == 0
     out = capsys.readouterr().out
-    assert ".github/workflows/deploy-lambda-app.yml: 3 self-reference(s) → @v1.0.0" in out
+    assert f".github/workflows/deploy-lambda-app.yml: 3 self-reference(s) → @{head}" in out
     assert git(scratch_suite, "rev-parse", "HEAD") == head
     assert git(scratch_suite, "tag", "--list") == ""
     assert git(scratch_suite, "status", "--porcelain") == ""

@@ -25,6 +25,7 @@ def shell_scripts() -> list[Path]:
     scripts = [
         *SUITE_DIR.glob("actions/*.sh"),
         *SUITE_DIR.glob("scripts/*.sh"),
+        *SUITE_DIR.glob("requirements/*.sh"),
         SUITE_DIR / ".ci" / "run",
         SUITE_DIR / "dev",
     ]
@@ -48,12 +49,22 @@ def test_actionlint_clean() -> None:
 
 
 def test_zizmor_clean() -> None:
-    """zizmor (offline) finds nothing in actions and workflows."""
+    """zizmor (offline, the project's config) finds nothing in actions and workflows."""
     zizmor = need_tool("zizmor", install_hint="pip install zizmor")
     targets = [*action_files(), *workflow_files()]
     done = run(
         [zizmor, "--offline", "--no-progress", "--config", ".github/zizmor.yml", *map(str, targets)]
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_zizmor_templates_clean_without_project_config() -> None:
+    """The templates an adopter copies pass zizmor (offline) with no project config at all, so
+    every call of the suite in them is pinned by commit SHA (zizmor's default hash-pin)."""
+    zizmor = need_tool("zizmor", install_hint="pip install zizmor")
+    templates = sorted(SUITE_DIR.glob("workflow-templates/*.yml"))
+    assert templates
+    done = run([zizmor, "--offline", "--no-progress", "--no-config", *map(str, templates)])
     assert done.returncode == 0, done.stdout + done.stderr
 
 
