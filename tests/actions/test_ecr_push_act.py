@@ -99,3 +99,32 @@ def test_scan_gate_failure_reported_through_the_workflow(
     assert not result.ok
     assert "failure-reason=scan-findings" in result.log, result.log[-4000:]
     assert "outputs-recorded" not in result.log
+
+
+def test_tag_prefix_reaches_the_action_through_the_workflow(
+    run_workflow: Any, push_role: str, bench: Bench, registry: BenchRegistry,
+    buildah: str, tmp_path: Path,
+) -> None:
+    """`tag-prefix` set in a workflow reaches ecr-push: every tag it writes, in ECR and in the
+    outputs, starts with the prefix, and the commit tag is <prefix><sha>."""
+    repository = unique("act/shared")
+    bench.admin_client("ecr").create_repository(
+        repositoryName=repository, imageTagMutability="IMMUTABLE",
+        imageScanningConfiguration={"scanOnPush": True},
+    )
+    app_repo = act.init_app_repo(tmp_path / "demo-app", repository=REPO)
+    write_app(app_repo / "app")
+    capture = tmp_path / "outputs.json"
+    result = run_workflow(
+        WORKFLOW, repo=app_repo,
+        env={"HOOPSTAT_FACTORY_REGISTRY_ENDPOINT": registry.url},
+        variables={"ROLE_ARN": push_role, "REPOSITORY": repository,
+                   "CAPTURE_FILE": str(capture), "TAG_PREFIX": "box-scores-"},
+    )
+    assert result.ok, result.log[-5000:]
+    outputs = json.loads(capture.read_text())
+    head = act.git(app_repo, "rev-parse", "HEAD")
+    tags = outputs["IMAGE_TAGS"].split(",")
+    assert tags[0].startswith("box-scores-src-") and f"box-scores-{head}" in tags
+    (image,) = bench.admin_client("ecr").describe_images(repositoryName=repository)["imageDetails"]
+    assert sorted(image["imageTags"]) == sorted(tags)
