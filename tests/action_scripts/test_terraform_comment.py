@@ -101,32 +101,36 @@ def _fake_state(bench: Bench) -> dict[str, Any]:
     return state
 
 
-def test_upsert_creates_then_updates_one_comment_per_directory(bench: Bench) -> None:
-    """Against the FAKE GitHub API: a re-plan edits the comment; another dir gets its own."""
+def test_post_replaces_the_directory_comment_and_never_edits(bench: Bench) -> None:
+    """Against the FAKE GitHub API: a re-plan deletes and re-creates its comment (never an edit,
+    so an edit always means someone else); another directory gets its own."""
     repo = "hoopstat-haus/comment-upsert"
     comments = PlanComments(token=bench.github_token, repository=repo,
                             api_url=bench.github_api_url)
     first = tc.Header(directory="infra", plan_hash="sha256:1").render() + "\nfirst"
     second = tc.Header(directory="infra", plan_hash="sha256:2").render() + "\nsecond"
     other = tc.Header(directory="other", plan_hash="sha256:3").render() + "\nother"
-    assert comments.upsert(7, "infra", first)[0] == "created"
-    assert comments.upsert(7, "infra", second)[0] == "updated"
-    assert comments.upsert(7, "other", other)[0] == "created"
+    comments.post(7, "infra", first)
+    comments.post(7, "infra", second)
+    comments.post(7, "other", other)
     stored = _fake_state(bench)["comments"][repo]["7"]
     assert [c["body"].splitlines()[-1] for c in stored] == ["second", "other"]
+    assert all(c["created_at"] == c["updated_at"] for c in stored)
     found = comments.find(7, "infra")
     assert found is not None and found.header.plan_hash == "sha256:2"
     assert comments.find(8, "infra") is None
 
 
-def test_pull_of_commit_finds_the_merged_pr(bench: Bench) -> None:
-    """The PR whose merge commit is the pushed SHA is found through the commit's pulls."""
+def test_merged_pull_is_found_by_its_merge_commit_only(bench: Bench) -> None:
+    """The PR whose merge commit is the pushed SHA is found; its head commit finds nothing."""
     repo = "hoopstat-haus/commit-pulls"
     _seed_pull(bench, repo, 31, "ab" * 20)
     comments = PlanComments(token=bench.github_token, repository=repo,
                             api_url=bench.github_api_url)
-    assert comments.pull_of_commit("ab" * 20) == 31
-    assert comments.pull_of_commit("cd" * 20) is None
+    assert comments.merged_pull("ab" * 20).number == 31
+    with pytest.raises(FactoryError) as caught:
+        comments.merged_pull("cd" * 20)
+    assert caught.value.reason == "plan-not-reviewed"
 
 
 def test_bad_token_is_a_github_error(bench: Bench) -> None:
@@ -138,13 +142,18 @@ def test_bad_token_is_a_github_error(bench: Bench) -> None:
     assert caught.value.reason == "github-error"
 
 
-def test_comments_not_written_by_a_bot_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A human's comment with a plan header is not the reviewed plan (FAKE comment objects)."""
+def test_comments_not_written_by_the_workflow_bot_are_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only github-actions[bot] (Bot, id 41898282) counts; a human's header does not (FAKE
+    comment objects)."""
     comments = PlanComments(token="t" * 8, repository="o/r", api_url="http://127.0.0.1:9")
     body = tc.Header(directory=".", plan_hash="sha256:forged").render()
     human = SimpleNamespace(id=1, body=body, user=SimpleNamespace(type="User", login="mallory"))
     bot = SimpleNamespace(id=2, body=tc.Header(directory=".", plan_hash="sha256:real").render(),
-                          user=SimpleNamespace(type="Bot", login="github-actions[bot]"))
+                          user=SimpleNamespace(type="Bot", login="github-actions[bot]",
+                                               id=41898282),
+                          created_at=None, updated_at=None, html_url="u")
     monkeypatch.setattr(comments, "_comments", lambda number: iter([human, bot]))
     found = comments.find(1, ".")
     assert found is not None and found.header.plan_hash == "sha256:real"
