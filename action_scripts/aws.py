@@ -15,7 +15,7 @@ import botocore.exceptions
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from action_scripts import __version__
+from action_scripts import __version__, runner
 from action_scripts.errors import FactoryError
 
 USER_AGENT_APPID = f"hoopstat-factory/{__version__}"
@@ -41,15 +41,23 @@ TRANSIENT_CODES = frozenset(
 )
 
 
-def resolve_region(region: str | None = None) -> str:
+def resolve_region(region: str | None = None, *, input_name: str | None = None) -> str:
+    """``region``, else ``AWS_REGION``/``AWS_DEFAULT_REGION``.
+
+    ``input_name`` is the calling action's region input, if it has one: the fix names it (as a
+    flag at a terminal); an action without one is told about ``AWS_REGION`` only.
+    """
     found = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not found:
-        raise FactoryError(
-            "No AWS region is set.",
-            title="AWS region missing",
-            fix="Pass `aws-region`, or run `oidc-login` first (it exports `AWS_REGION`).",
-            reason="invalid-input",
-        )
+        if input_name:
+            fix = f"Pass {runner.input_hint(input_name)}, or set `AWS_REGION`."
+        elif runner.in_actions():
+            fix = ("Run `oidc-login` earlier in the job (it exports `AWS_REGION`), or set "
+                   "`AWS_REGION` in the step's `env:`.")
+        else:
+            fix = "Set the region in the environment, e.g. `export AWS_REGION=us-east-1`."
+        raise FactoryError("No AWS region is set.", title="AWS region missing", fix=fix,
+                           reason="invalid-input")
     return found
 
 

@@ -45,6 +45,8 @@ FailureReason = Literal[
     "smoke-test-failed",
     "alarm-triggered",
     "image-tag-failed",
+    "aws-unreachable",
+    "architecture-mismatch",
 ]
 
 

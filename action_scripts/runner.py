@@ -5,8 +5,12 @@ Inputs arrive as ``INPUT_<NAME>`` environment variables (the composite actions m
 ``$GITHUB_STEP_SUMMARY``, and workflow commands (masks, annotations, groups) to stdout. Nothing
 else in the package writes those files or prints those commands.
 
-Outside a runner (``factory`` used from a terminal) the files are absent: outputs and exports are
-printed as ``name=value`` lines instead, never secrets.
+Outside a runner (``GITHUB_ACTIONS`` is not ``true``: ``factory`` used from a terminal) nothing here
+speaks the protocol: no workflow commands are printed, errors and warnings are plain
+``error: <title>: <message>`` lines with the fix on stderr (coloured on a TTY unless ``NO_COLOR``
+is set), inputs are named in their flag form (``-i name=…``), the summary file is written only
+when ``GITHUB_STEP_SUMMARY`` names one, and outputs and exports without their files are printed
+as ``name=value`` lines, never secrets.
 """
 
 from __future__ import annotations
@@ -21,13 +25,54 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePath
 from typing import Literal, TextIO
 
+import botocore.exceptions
+
 from action_scripts.errors import FactoryError, InputError, InputProblem
 
 _masked: set[str] = set()
 
+# How an input is named at a terminal; ``factory <action>`` takes ``-i name=value``. A CLI with
+# its own flags (``factory init --role-arn``) sets this to ``"--{name}"``.
+input_flag_form = "-i {name}=…"
+
 
 def _out() -> TextIO:
     return sys.stdout
+
+
+def in_actions() -> bool:
+    """True under a GitHub Actions runner (which always sets ``GITHUB_ACTIONS=true``)."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def input_hint(name: str) -> str:
+    """How to name input ``name`` in a fix: `` `name` `` in a workflow, its flag at a terminal."""
+    return f"`{name}`" if in_actions() else f"`{input_flag_form.format(name=name)}`"
+
+
+_COLOURS = {"error": "31", "warning": "33", "notice": "36", "fix": "2", "group": "1"}
+
+
+def _paint(text: str, kind: str, stream: TextIO) -> str:
+    """Colour only on a TTY, and never with ``NO_COLOR`` set (no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    if os.environ.get("NO_COLOR") or not (isatty and isatty()):
+        return text
+    return f"\x1b[{_COLOURS[kind]}m{text}\x1b[0m"
+
+
+# Control characters from untrusted text could move a terminal's cursor or rewrite its title.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _human(level: str, message: str, *, title: str | None = None, fix: str = "") -> None:
+    """One human message at a terminal: ``error: <title>: <message>`` and the fix below it."""
+    stream = sys.stderr if level in {"error", "warning"} else _out()
+    head = f"{level}: {title}: {message}" if title else f"{level}: {message}"
+    lines = [_paint(_CONTROL.sub("?", head), level, stream)]
+    lines += [_paint(f"  {_CONTROL.sub('?', line)}", "fix", stream)
+              for line in (f"fix: {fix}" if fix else "").splitlines()]
+    print("\n".join(lines), file=stream, flush=True)
 
 
 def _escape_data(value: str) -> str:
@@ -44,6 +89,8 @@ def command(name: str, value: str = "", **properties: str | int | None) -> None:
         f"{key}={_escape_property(str(val))}" for key, val in properties.items() if val is not None
     )
     head = f"::{name} {props}" if props else f"::{name}"
+    if not in_actions():
+        return  # no runner reads it: a workflow command at a terminal is noise
     print(f"{head}::{_escape_data(value)}", file=_out(), flush=True)
 
 
@@ -60,6 +107,8 @@ def mask(value: str) -> None:
         if len(piece) < 2 or piece in _masked:
             continue
         _masked.add(piece)
+        if not in_actions():
+            continue  # nothing to register with; ``_masked`` still hides it in printed outputs
         print(f"::add-mask::{_escape_data(piece)}", file=_out(), flush=True)
 
 
@@ -71,7 +120,11 @@ Level = Literal["error", "warning", "notice", "debug"]
 
 
 def annotate(level: Level, message: str, *, title: str | None = None) -> None:
-    """Print an annotation (``::error title=...::message``)."""
+    """Print an annotation (``::error title=...::message``), or at a terminal a plain line."""
+    if not in_actions():
+        if level != "debug":
+            _human("note" if level == "notice" else level, message, title=title)
+        return
     if level == "debug":
         command("debug", message)
     else:
@@ -110,6 +163,9 @@ def info(message: str) -> None:
     if len(lines) > 1 and not lines[-1]:
         lines.pop()  # a trailing line break ends the last line, it starts no new one
     out = _out()
+    if not in_actions():
+        print("\n".join(_CONTROL.sub("?", line) for line in lines), file=out, flush=True)
+        return
     if not any("::" in line for line in lines):
         print("\n".join(lines), file=out, flush=True)
         return
@@ -121,7 +177,9 @@ def info(message: str) -> None:
 
 @contextlib.contextmanager
 def group(title: str) -> Iterator[None]:
-    """A collapsible log group."""
+    """A collapsible log group (at a terminal, a heading line)."""
+    if not in_actions():
+        print(_paint(f"==> {_CONTROL.sub('?', title)}", "group", _out()), file=_out(), flush=True)
     command("group", title)
     try:
         yield
@@ -152,6 +210,8 @@ def _write_file_command(variable: str, name: str, value: str) -> None:
 def set_output(name: str, value: str) -> None:
     """Set a step output (multi-line safe)."""
     if _in_runner("GITHUB_OUTPUT") is None:
+        if name == "failure-reason" and not in_actions():
+            return  # the error line already says what failed
         shown = "***" if value in _masked else value
         info(f"output {name}={shown}")
         return
@@ -173,10 +233,12 @@ def export_env(name: str, value: str, *, secret: bool = False) -> None:
 
 
 def summary(markdown: str) -> None:
-    """Append Markdown to the step summary (printed when not in a runner)."""
+    """Append Markdown to the step summary (under Actions without the file: printed as log text;
+    at a terminal without the file: nothing, the log lines already said it)."""
     path = _in_runner("GITHUB_STEP_SUMMARY")
     if path is None:
-        info(markdown)
+        if in_actions():
+            info(markdown)
         return
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(markdown.rstrip("\n") + "\n\n")
@@ -295,8 +357,23 @@ class Inputs:
             raise InputError(self.problems)
 
 
-def _report(err: FactoryError) -> None:
+def _report_human(err: FactoryError) -> None:
     if isinstance(err, InputError):
+        for problem in err.problems:
+            flag = input_flag_form.format(name=problem.name)
+            _human("error", problem.message, title=f"Invalid input {problem.name}",
+                   fix=f"`{flag}`: expected {problem.expected}.")
+        print("Nothing was changed: inputs are checked before any AWS call.", file=sys.stderr)
+        return
+    _human("error", err.message, title=err.title, fix=err.fix)
+    if err.details:
+        print(_CONTROL.sub("?", err.details), file=sys.stderr, flush=True)
+
+
+def _report(err: FactoryError) -> None:
+    if not in_actions():
+        _report_human(err)
+    elif isinstance(err, InputError):
         for problem in err.problems:
             error(
                 f"{problem.message} Expected {problem.expected}.",
@@ -304,6 +381,11 @@ def _report(err: FactoryError) -> None:
             )
     else:
         error(f"{err.message} Fix: {err.fix.splitlines()[0] if err.fix else ''}", title=err.title)
+    _summary_block(err)
+    set_output("failure-reason", err.reason)
+
+
+def _summary_block(err: FactoryError) -> None:
     parts = [f"### ❌ {err.title}", "", f"**What happened:** {err.message}", ""]
     parts += ["**How to fix:**", "", err.fix, ""]
     if err.details:
@@ -311,7 +393,6 @@ def _report(err: FactoryError) -> None:
     if isinstance(err, InputError):
         parts.append("_Nothing was changed: inputs are checked before any AWS call._")
     summary("\n".join(parts))
-    set_output("failure-reason", err.reason)
 
 
 def run_action(action: Callable[[], None]) -> int:
@@ -320,6 +401,19 @@ def run_action(action: Callable[[], None]) -> int:
         action()
     except FactoryError as err:
         _report(err)
+        return 1
+    except (botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectTimeoutError) as exc:
+        # Connection refused, DNS failure or timeout, after botocore's retries: not a bug.
+        endpoint = str(getattr(exc, "kwargs", {}).get("endpoint_url", "")) or "(unknown)"
+        _report(FactoryError(
+            f"cannot reach the AWS endpoint {endpoint} ({exc}).",
+            title="AWS endpoint unreachable",
+            fix="Check the network and the endpoint: `AWS_ENDPOINT_URL`/"
+            "`AWS_ENDPOINT_URL_<SERVICE>` if set (a local stand-in that is not running?), "
+            "otherwise the region (`AWS_REGION`) and any proxy settings.",
+            reason="aws-unreachable",
+        ))
         return 1
     except Exception as exc:  # An unexpected bug: still fail readably, with the traceback.
         with group("Traceback"):

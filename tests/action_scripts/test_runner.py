@@ -28,6 +28,13 @@ HOSTILE = "\n".join([
 ])
 
 
+@pytest.fixture(autouse=True)
+def under_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are of the runner protocol: run them as a runner would (GITHUB_ACTIONS=true);
+    terminal behaviour is tested in tests/action_scripts/test_runner_terminal.py."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+
+
 @pytest.fixture
 def runner_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     files = {name: tmp_path / name for name in ("output", "env", "summary")}
@@ -36,8 +43,6 @@ def runner_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, P
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(files["summary"]))
     monkeypatch.setattr(runner, "_masked", set())
     return files
-
-
 
 
 def test_multiline_output_round_trips(runner_files: dict[str, Path]) -> None:

@@ -47,6 +47,7 @@ def test_hostile_terraform_output_in_plan_is_defused(
     """A Terraform output value holding commands, printed indented in the plan text, yields no
     command by the runner's rules."""
     need_tool("terraform", install_hint="install terraform")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")  # defusing is for the runner's eyes
     monkeypatch.setattr(runner, "_masked", set())
     (tmp_path / "main.tf").write_text(
         f'output "note" {{\n  value = {json.dumps(HOSTILE)}\n}}\n')
