@@ -1,6 +1,6 @@
 """Fixtures for hello-stats.
 
-The suite's moto bench and a seeded data bucket and secret.
+moto's server, started by the tests themselves, and a seeded data bucket and secret.
 """
 
 from __future__ import annotations
@@ -12,23 +12,22 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from factory_bench.stack import Bench
-from hello_stats_bench import APP_DIR, Deployed
+from hello_stats_bench import APP_DIR, Deployed, MotoServer, moto_server
 
 
 @pytest.fixture(scope="session")
-def app_bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
-    """moto in server mode as its own process (the suite's bench), shared by this session."""
-    with Bench(tmp_path_factory.mktemp("hello-stats-bench")) as running:
+def moto() -> Iterator[MotoServer]:
+    """moto in server mode on 127.0.0.1, shared by this session."""
+    with moto_server() as running:
         yield running
 
 
 @pytest.fixture
-def deployed(app_bench: Bench) -> Deployed:
+def deployed(moto: MotoServer) -> Deployed:
     suffix = uuid.uuid4().hex[:10]
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "HOOPSTAT_", "POWERTOOLS_"))}
-    env.update(app_bench.admin_env())
+    env.update(moto.env())
     env.update({
         "HOOPSTAT_DATA_BUCKET": f"hoopstat-data-{suffix}",
         "HOOPSTAT_APP": "hello-stats",
@@ -39,5 +38,4 @@ def deployed(app_bench: Bench) -> Deployed:
     seeded = subprocess.run([sys.executable, str(APP_DIR / "smoke" / "seed.py")], env=env,
                             capture_output=True, text=True, timeout=60, check=False)
     assert seeded.returncode == 0, seeded.stderr
-    secret_name = env["HELLO_STATS_SECRET_NAME"]
-    return Deployed(app_bench, env["HOOPSTAT_DATA_BUCKET"], secret_name, env)
+    return Deployed(moto, env["HOOPSTAT_DATA_BUCKET"], env["HELLO_STATS_SECRET_NAME"], env)
