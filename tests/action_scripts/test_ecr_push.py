@@ -20,6 +20,10 @@ def push(
     bench: Bench, registry: BenchRegistry, buildah: str,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> Any:
+    # ecr-push runs as a step on a runner, which always sets GITHUB_ACTIONS=true; without it the
+    # runner module speaks to a terminal (no workflow commands), which these tests do not check.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+
     def run(workspace: Path, inputs: dict[str, str], **kwargs: Any) -> PushRun:
         return run_push(monkeypatch, capsys, tmp_path, bench=bench, registry_url=registry.url,
                         workspace=workspace, inputs=inputs, **kwargs)
