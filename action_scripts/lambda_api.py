@@ -9,6 +9,7 @@ silently overwriting the winner. Throttling and 5xx are retried by botocore's st
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -205,8 +206,20 @@ def parse_description(description: str) -> dict[str, str]:
     return {m["key"]: m["value"] for m in _DESCRIPTION_FIELD.finditer(description)}
 
 
+def human_duration(seconds: float) -> str:
+    """``45s``, ``1m30s``, ``5m`` (``2.5s`` below 10 s, where tenths still say something)."""
+    if seconds < 10:
+        return f"{max(0.0, seconds):.1f}s"
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    if not minutes:
+        return f"{rest}s"
+    return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+
+
 def wait_updated(lam: Any, *, function: str, clock: Clock, deadline: float) -> dict[str, Any]:
-    """Poll until the last update finished: fast at first (0.25 s, growing to 5 s), elapsed shown.
+    """Poll until the last update finished: fast at first (0.25 s, growing to 5 s); each poll
+    prints the deploy's elapsed time against its limit (``timeout-seconds``).
 
     Raises on ``Failed`` (the alias was not touched) or when ``deadline`` (clock time) passes.
     """
@@ -239,6 +252,102 @@ def wait_updated(lam: Any, *, function: str, clock: Clock, deadline: float) -> d
                 "large images need longer, then re-run.",
                 reason="timeout",
             )
-        runner.info(f"Waiting for the function update ({status}), {elapsed:.1f}s elapsed…")
+        runner.info(f"Waiting for the function update ({status}): "
+                    f"{human_duration(clock.elapsed())} of "
+                    f"{human_duration(deadline - clock.started)} (timeout-seconds)…")
         clock.sleep(min(delay, max(0.0, deadline - clock.now())))
         delay = min(delay * 1.6, 5.0)
+
+
+# --- who invokes $LATEST --------------------------------------------------------------------
+
+_SERVICES = {
+    "s3.amazonaws.com": "S3", "events.amazonaws.com": "EventBridge", "sns.amazonaws.com": "SNS",
+    "sqs.amazonaws.com": "SQS", "logs.amazonaws.com": "CloudWatch Logs",
+    "scheduler.amazonaws.com": "EventBridge Scheduler", "apigateway.amazonaws.com": "API Gateway",
+    "elasticloadbalancing.amazonaws.com": "a load balancer", "iot.amazonaws.com": "IoT",
+    "cognito-idp.amazonaws.com": "Cognito", "secretsmanager.amazonaws.com": "Secrets Manager",
+}
+
+
+def unqualified_arn(arn: str) -> str:
+    """A function ARN without its version or alias."""
+    return ":".join(arn.split(":")[:7])
+
+
+def is_unqualified(arn: str) -> bool:
+    """True for ``…:function:<name>`` and ``…:function:<name>:$LATEST``; False for a version or
+    alias ARN (which lambda-deploy's alias and versions protect)."""
+    parts = arn.split(":")
+    return len(parts) == 7 or (len(parts) == 8 and parts[7] == "$LATEST")
+
+
+def _grantee(statement: dict[str, Any]) -> str:
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        service = principal.get("Service")
+        account = principal.get("AWS")
+    else:
+        service, account = None, principal
+    condition = statement.get("Condition") or {}
+    source = ""
+    for test in ("ArnLike", "ArnEquals", "StringLike", "StringEquals"):
+        found = (condition.get(test) or {})
+        source = source or str(found.get("AWS:SourceArn") or found.get("aws:SourceArn") or "")
+    if isinstance(service, list):
+        service = ", ".join(map(str, service))
+    if service:
+        who = _SERVICES.get(str(service), str(service))
+        return f"{who} ({source})" if source else f"{who} (any source)"
+    if isinstance(account, list):
+        account = ", ".join(map(str, account))
+    if str(account) == "*":
+        return "any principal (`*`)"
+    match = re.search(r"(\d{12})", str(account or ""))
+    return f"account {match.group(1)}" if match else f"principal {account}"
+
+
+def latest_consumers(lam: Any, config: dict[str, Any]) -> tuple[list[str], str]:
+    """Who invokes the unqualified function (``$LATEST``), and why the check failed if it did.
+
+    Event source mappings whose ``FunctionArn`` is unqualified, and statements of the
+    unqualified function's resource policy (S3, EventBridge, SNS, other accounts …). Consumers
+    of an alias or version are not listed: the alias is what a deploy moves and a rollback
+    moves back. Read-only; a refusal (e.g. the role lacks ``lambda:GetPolicy`` or
+    ``lambda:ListEventSourceMappings``) is returned as the reason, never raised.
+    """
+    name = str(config["FunctionName"])
+    found: list[str] = []
+    problems: list[str] = []
+    try:
+        # By name: on moto a full ARN lists nothing; on AWS both work.
+        pages = lam.get_paginator("list_event_source_mappings").paginate(FunctionName=name)
+        for page in pages:
+            for mapping in page.get("EventSourceMappings", []):
+                if is_unqualified(str(mapping.get("FunctionArn", ""))):
+                    found.append(
+                        f"Event source mapping {mapping.get('UUID')} from "
+                        f"{mapping.get('EventSourceArn', '(unknown source)')} "
+                        f"({mapping.get('State', 'state unknown')})"
+                    )
+    except botocore.exceptions.ClientError as exc:
+        problems.append(f"ListEventSourceMappings: {aws.error_code(exc) or exc}")
+    try:
+        policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+    except botocore.exceptions.ClientError as exc:
+        if aws.error_code(exc) != "ResourceNotFoundException":  # no policy: no grants
+            problems.append(f"GetPolicy: {aws.error_code(exc) or exc}")
+        policy = {}
+    statements = policy.get("Statement") or []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        resource = statement.get("Resource")
+        resources = resource if isinstance(resource, list) else [resource]
+        # AWS keeps an alias's grants in the alias's own policy; moto merges them into this one,
+        # so the resource ARN decides.
+        if statement.get("Effect", "Allow") != "Allow" or not any(
+            is_unqualified(str(r)) for r in resources
+        ):
+            continue
+        sid = statement.get("Sid", "?")
+        found.append(f"Permission `{sid}` for {_grantee(statement)}")
+    return found, "; ".join(problems)

@@ -3,8 +3,11 @@
 Order matters, and every step leaves a safe state behind it:
 
 1. inputs validated, then preflight reads (function is ``PackageType: Image``, alias, alarms,
-   image digest in ECR) — nothing is changed before all of them pass;
-2. idempotency: an alias already serving this digest is left alone;
+   image digest in ECR, the image's platform against the function's architecture) — nothing is
+   changed before all of them pass; consumers of the unqualified function (``$LATEST``) are
+   warned about, since they get the new code before the smoke test and no rollback moves them;
+2. idempotency: an alias already serving this digest is left alone; ``dry-run`` stops here and
+   prints the calls it would make;
 3. UpdateFunctionCode by digest with the RevisionId just read (a refusal after a lost reply is
    checked against ``$LATEST``), fast-polled until done; if ``$LATEST`` then runs another
    deploy's image this one fails as ``concurrent-deployment`` naming it. PublishVersion carries
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +36,7 @@ import botocore.exceptions
 
 from action_scripts import (
     aws,
+    console_links,
     github_deployments,
     lambda_api,
     lambda_ecr_tags,
@@ -51,6 +56,10 @@ SMOKE_PAYLOAD_EXPECTED = (
 ALARM_NAME_EXPECTED = (
     "CloudWatch alarm names (1-255 characters each), separated by commas or new lines"
 )
+PLATFORM = re.compile(r"linux/(?:amd64|arm64)", re.ASCII)
+PLATFORM_EXPECTED = "`linux/amd64` or `linux/arm64` (the platform ecr-push built)"
+# Bakes print a progress line at least this often (strategy time: real seconds on AWS).
+PROGRESS_SECONDS = 25.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class DeployInputs:
     keep_versions: int
     github_token: str
     environment: str
+    platform: str = ""  # as built, when the image's own config cannot be read
+    dry_run: bool = False
 
 
 @dataclass
@@ -78,6 +89,9 @@ class Outcome:
     digest: str = ""
     rolled_back: bool = False
     noop: bool = False
+    dry_run: bool = False
+    planned: list[str] = field(default_factory=list)
+    log_group: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     pruned: list[str] = field(default_factory=list)
 
@@ -145,6 +159,8 @@ def read_inputs(environ: Mapping[str, str]) -> DeployInputs:
     timeout = inputs.integer("timeout-seconds", default=900, minimum=30, maximum=21600)
     keep = inputs.integer("keep-versions", default=10, minimum=0, maximum=1000)
     environment = inputs.text("environment", default="production")
+    platform = inputs.matching("platform", PLATFORM, expected=PLATFORM_EXPECTED)
+    dry_run = inputs.boolean("dry-run", default=False)
     inputs.check()
     image = lambda_image.parse(image_raw)
     if image is None:  # unreachable: the pattern was checked above
@@ -152,7 +168,7 @@ def read_inputs(environ: Mapping[str, str]) -> DeployInputs:
     return DeployInputs(
         function=function, image=image, alias=alias, strategy=parsed, alarms=tuple(alarms),
         smoke_payload=payload, smoke_expect=expect, timeout=timeout, keep_versions=keep,
-        github_token=token, environment=environment,
+        github_token=token, environment=environment, platform=platform, dry_run=dry_run,
     )
 
 
@@ -223,7 +239,78 @@ def preflight(inputs: DeployInputs, clients: Clients, region: str) -> tuple[
     image = lambda_image.resolve(clients.ecr, inputs.image, input_name="image-uri")
     if inputs.image.tag:
         runner.info(f"Resolved tag {inputs.image.tag} to sha256:{image.digest}.")
+    check_architecture(inputs, clients, config, image)
+    warn_latest_consumers(inputs, clients, config)
     return config, alias, image
+
+
+def check_architecture(
+    inputs: DeployInputs, clients: Clients, config: dict[str, Any], image: ImageRef
+) -> None:
+    """Refuse an image built for another platform than the function's architecture.
+
+    The image's own config (read from ECR) decides; the `platform` input (what ecr-push was
+    asked to build) is the fallback when the config cannot be read. Lambda would otherwise
+    accept the update and fail only when the new version starts.
+    """
+    architecture = str((config.get("Architectures") or ["x86_64"])[0])
+    needed = lambda_image.LAMBDA_PLATFORMS.get(architecture, "")
+    found, why = lambda_image.read_platform(clients.ecr, image)
+    source = "its config in ECR"
+    if found and inputs.platform and found != inputs.platform:
+        runner.warning(
+            f"`platform` says {inputs.platform}, but the image's config in ECR says {found}; "
+            "the image's own config is what Lambda runs, so it is what is checked.",
+            title="platform input disagrees with the image",
+        )
+    if not found:
+        if not inputs.platform:
+            runner.warning(
+                f"Could not read the image's platform ({why}) and `platform` is not set: the "
+                f"image was not checked against the function's architecture ({architecture}).",
+                title="Architecture not checked",
+            )
+            return
+        found, source = inputs.platform, "the `platform` input"
+    runner.info(f"Image platform {found} (from {source}); function architecture {architecture}.")
+    if not needed or found.split("/")[:2] == needed.split("/"):
+        return
+    other = next((a for a, p in lambda_image.LAMBDA_PLATFORMS.items()
+                  if p.split("/") == found.split("/")[:2]), "")
+    raise FactoryError(
+        f"Image sha256:{image.digest} is built for {found} (from {source}), but function "
+        f"`{inputs.function}` runs on {architecture}, which needs {needed}. Lambda would accept "
+        "the update and fail when the new version starts.",
+        title="Image platform does not match the function's architecture",
+        fix=f"Build the image for {needed} (ecr-push / the deploy workflow's `platform: "
+        f"{needed}`)" + (f", or set the function's architecture to {other} (lambda-app module "
+                         f"`architecture = \"{other}\"`)" if other else "") + ". Nothing was "
+        "changed.",
+        reason="architecture-mismatch",
+    )
+
+
+def warn_latest_consumers(inputs: DeployInputs, clients: Clients, config: dict[str, Any]) -> None:
+    """One warning per consumer of the unqualified function: it runs $LATEST, which this deploy
+    updates before the smoke test, and which no alias move (rollback) ever puts back."""
+    consumers, problem = lambda_api.latest_consumers(clients.lam, config)
+    alias_arn = f"{lambda_api.unqualified_arn(str(config['FunctionArn']))}:{inputs.alias}"
+    for consumer in consumers:
+        runner.warning(
+            f"{consumer} invokes `{inputs.function}` unqualified ($LATEST): it gets this "
+            "deploy's code as soon as UpdateFunctionCode finishes, before the smoke test, and "
+            f"a rollback of alias `{inputs.alias}` does not move it back. Fix: target the alias "
+            f"ARN {alias_arn} instead (an event source mapping's `function_name`, a trigger's "
+            f"target, and the permission added with `qualifier = \"{inputs.alias}\"`).",
+            title="$LATEST consumer",
+        )
+    if problem:
+        runner.warning(
+            f"Could not check who invokes `{inputs.function}` unqualified ({problem}). The "
+            "deploy role needs `lambda:GetPolicy` on the function and "
+            "`lambda:ListEventSourceMappings` (resource `*`) for this check.",
+            title="$LATEST consumers not checked",
+        )
 
 
 def smoke_test(inputs: DeployInputs, lam: Any, version: str) -> None:
@@ -311,8 +398,11 @@ def shift(
             )
             revision = str(moved["RevisionId"])
             shifted = True
-            step_end = clock.now() + step.minutes * clock.minute_seconds
+            step_start = clock.now()
+            step_end = step_start + step.minutes * clock.minute_seconds
             poll = max(0.05, min(15.0, step.minutes * clock.minute_seconds / 6))
+            every = PROGRESS_SECONDS * clock.minute_seconds / 60
+            next_progress = step_start + every
             while True:
                 firing = alarms_firing(clients.cloudwatch, inputs.alarms) if inputs.alarms else []
                 timed_out = clock.now() >= deadline
@@ -337,7 +427,10 @@ def shift(
                     )
                 if clock.now() >= step_end:
                     break
-                clock.sleep(min(poll, max(0.0, step_end - clock.now())))
+                if clock.now() >= next_progress:
+                    _bake_progress(inputs, clock, since=step_start, step=step, percent=percent)
+                    next_progress = clock.now() + every
+                clock.sleep(min(poll, max(0.0, min(step_end, next_progress) - clock.now())))
         if previous == new:
             runner.info(f"Version {new} is already the alias's primary; clearing extra weights.")
         lambda_api.move_alias(
@@ -351,6 +444,19 @@ def shift(
             raise
         _roll_back_after(lam, inputs, exc, previous=previous, revision=revision, new=new,
                          outcome=outcome)
+
+
+def _bake_progress(
+    inputs: DeployInputs, clock: Clock, *, since: float, step: lambda_strategy.Step,
+    percent: str,
+) -> None:
+    """``baking: 1m30s of 5m at 10%, alarms OK`` (strategy time, which is real time on AWS)."""
+    scale = 60 / clock.minute_seconds
+    watched = "alarms OK" if inputs.alarms else "no alarms watched"
+    runner.info(f"baking: {lambda_api.human_duration((clock.now() - since) * scale)} of "
+                f"{lambda_api.human_duration(step.minutes * 60)} at {percent}, {watched} "
+                f"(deploy {lambda_api.human_duration(clock.elapsed())} of "
+                f"{lambda_api.human_duration(inputs.timeout)})")
 
 
 def _roll_back_after(
@@ -442,6 +548,8 @@ def deploy(
         config, alias, image = preflight(inputs, clients, region)
     outcome.function_arn = str(config["FunctionArn"])
     outcome.digest = image.digest
+    outcome.log_group = str((config.get("LoggingConfig") or {}).get("LogGroup")
+                            or f"/aws/lambda/{config['FunctionName']}")
     outcome.timings["preflight"] = clock.elapsed()
 
     if alias is not None:
@@ -467,6 +575,13 @@ def deploy(
     description = lambda_api.make_description(
         sha=sha, digest=image.digest, run_url=github_deployments.run_url(environ)
     )
+    if inputs.dry_run:
+        outcome.dry_run = True
+        outcome.planned = plan_calls(inputs, config=config, alias=alias, image=image,
+                                     description=description)
+        runner.info("Dry run: nothing was changed. A deploy would make these calls:\n"
+                    + "\n".join(f"  {n}. {call}" for n, call in enumerate(outcome.planned, 1)))
+        return
     record = github_deployments.start(
         token=inputs.github_token, environ=environ, environment=inputs.environment, ref=sha,
         task="deploy",
@@ -486,6 +601,41 @@ def deploy(
     protect = {outcome.version, outcome.previous} - {""}
     outcome.pruned = prune(lam, inputs.function, keep=inputs.keep_versions, protect=protect,
                            ecr=clients.ecr, function_name=str(config["FunctionName"]))
+
+
+def plan_calls(
+    inputs: DeployInputs, *, config: dict[str, Any], alias: dict[str, Any] | None,
+    image: ImageRef, description: str,
+) -> list[str]:
+    """The writes a deploy would make, with their values (``<new>``: the version PublishVersion
+    would return), for ``dry-run``."""
+    fn = inputs.function
+    calls = [
+        f"UpdateFunctionCode(FunctionName={fn}, ImageUri={image.digest_uri}, "
+        f"RevisionId={config.get('RevisionId', '(as read)')}, Publish=false)",
+        f"PublishVersion(FunctionName={fn}, CodeSha256={image.digest}, "
+        f"Description={description!r})",
+        f"ECR PutImage tag lambda-{config['FunctionName']}-<new> on sha256:{image.digest} "
+        "(rollback protection)",
+        (f"Invoke(FunctionName={fn}, Qualifier=<new>) with the smoke payload"
+         if inputs.smoke_payload is not None else "no smoke test (no `smoke-payload`)"),
+    ]
+    if alias is None:
+        calls.append(f"CreateAlias(FunctionName={fn}, Name={inputs.alias}, "
+                     "FunctionVersion=<new>)")
+    else:
+        previous = alias["FunctionVersion"]
+        for step in inputs.strategy.steps:
+            calls.append(
+                f"UpdateAlias(FunctionName={fn}, Name={inputs.alias}, FunctionVersion="
+                f"{previous}, AdditionalVersionWeights={{<new>: {step.weight:g}}}), then "
+                f"{step.minutes} min watching {', '.join(inputs.alarms) or 'no alarms'}")
+        calls.append(f"UpdateAlias(FunctionName={fn}, Name={inputs.alias}, "
+                     "FunctionVersion=<new>, AdditionalVersionWeights={})")
+    if inputs.keep_versions:
+        calls.append(f"DeleteFunction of the oldest versions beyond keep-versions "
+                     f"{inputs.keep_versions} that no alias routes to, and their ECR tags")
+    return calls
 
 
 def update_code(lam: Any, inputs: DeployInputs, image: ImageRef, *, revision: str) -> None:
@@ -600,23 +750,41 @@ def write_outputs(outcome: Outcome) -> None:
     runner.set_output("rolled-back", "true" if outcome.rolled_back else "false")
 
 
-def write_summary(inputs: DeployInputs, outcome: Outcome) -> None:
-    if outcome.noop:
+def write_summary(inputs: DeployInputs, outcome: Outcome, *, region: str) -> None:
+    if outcome.dry_run:
+        head = "### 🧪 Lambda deploy: dry run, nothing changed"
+    elif outcome.noop:
         head = f"### ✅ Lambda deploy: already live (version {outcome.version})"
     else:
         head = f"### ✅ Lambda deploy: version {outcome.version} live"
     timings = " · ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items())
+    function = outcome.function_arn or inputs.function
+    links = console_links
+    alias_url = links.alias_url(region=region, function=function, alias=inputs.alias)
     rows = [
-        ("function", f"`{runner.md_escape(inputs.function)}`"),
-        ("alias", f"`{inputs.alias}`: {outcome.previous or '(new)'} → {outcome.version}"),
+        ("function", f"[`{runner.md_escape(inputs.function)}`]"
+                     f"({links.function_url(region=region, function=function)})"),
+        ("alias", f"[`{inputs.alias}`]({alias_url}): "
+                  f"{outcome.previous or '(new)'} → {outcome.version or '(not published)'}"),
         ("image", f"`sha256:{outcome.digest}`"),
         ("strategy", inputs.strategy.name),
-        ("timings (cumulative)", timings or "-"),
     ]
+    if outcome.log_group:
+        logs_url = links.log_group_url(region=region, log_group=outcome.log_group)
+        rows.append(("logs", f"[`{runner.md_escape(outcome.log_group)}`]({logs_url})"))
+    if inputs.alarms:
+        rows.append(("alarms", ", ".join(
+            f"[`{runner.md_escape(a)}`]({links.alarm_url(region=region, alarm=a)})"
+            for a in inputs.alarms)))
+    rows.append(("timings (cumulative)", timings or "-"))
     if outcome.pruned:
         rows.append(("pruned versions", ", ".join(outcome.pruned)))
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    runner.summary(f"{head}\n\n| | |\n| --- | --- |\n{table}")
+    planned = ""
+    if outcome.planned:
+        planned = "\n\nA deploy would call:\n\n" + "\n".join(
+            f"1. `{runner.md_escape(call)}`" for call in outcome.planned)
+    runner.summary(f"{head}\n\n| | |\n| --- | --- |\n{table}{planned}")
 
 
 def run(environ: Mapping[str, str], *, clock: Clock | None = None) -> None:
@@ -634,7 +802,7 @@ def run(environ: Mapping[str, str], *, clock: Clock | None = None) -> None:
         deploy(inputs, clients, region=region, environ=environ, clock=clock, outcome=outcome)
     finally:
         write_outputs(outcome)
-    write_summary(inputs, outcome)
+    write_summary(inputs, outcome, region=region)
 
 
 def main() -> int:

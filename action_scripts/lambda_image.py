@@ -7,28 +7,35 @@ move between build and deploy. Deploys therefore always hand Lambda the digest f
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import json
 import os
 import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.exceptions
 
-from action_scripts import aws
+from action_scripts import aws, ecr_registry
 from action_scripts.errors import FactoryError
 
 IMAGE_URI = re.compile(
     r"(?P<registry>(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)"
     r"\.amazonaws\.com(?:\.cn)?)/(?P<repository>[a-z0-9][a-z0-9._/-]{0,254})"
-    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
+    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))",
+    re.ASCII,
 )
 # Local mode (the bench): ecr-push pushes to the loopback registry named by
 # HOOPSTAT_FACTORY_REGISTRY_ENDPOINT and outputs its host in the image URI; only that host is
 # accepted, and only while the setting is on.
 LOCAL_IMAGE_URI = re.compile(
     r"(?P<registry>(?:127\.0\.0\.1|localhost):\d{1,5})/(?P<repository>[a-z0-9][a-z0-9._/-]{0,254})"
-    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))"
+    r"(?:@sha256:(?P<digest>[a-f0-9]{64})|:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))",
+    re.ASCII,
 )
 IMAGE_URI_EXPECTED = (
     "an ECR image URI, by digest `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex>`"
@@ -64,7 +71,7 @@ def image_uri_pattern() -> re.Pattern[str]:
     if not host:
         return IMAGE_URI
     return re.compile(f"{IMAGE_URI.pattern}|{re.escape(host)}/[a-z0-9][a-z0-9._/-]{{0,254}}"
-                      r"(?:@sha256:[a-f0-9]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})")
+                      r"(?:@sha256:[a-f0-9]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})", re.ASCII)
 
 
 def parse(uri: str) -> ImageRef | None:
@@ -87,7 +94,7 @@ def parse(uri: str) -> ImageRef | None:
 
 def digest_of(uri: str) -> str:
     """The 64-hex digest in a digest-form URI, or ``""``."""
-    found = re.search(r"@sha256:([a-f0-9]{64})$", uri or "")
+    found = re.search(r"@sha256:([a-f0-9]{64})$", uri or "", re.ASCII)
     return found.group(1) if found else ""
 
 
@@ -134,3 +141,83 @@ def resolve(ecr: Any, ref: ImageRef, *, input_name: str) -> ImageRef:
         registry=ref.registry, account=ref.account, region=ref.region,
         repository=ref.repository, digest=digest, tag=ref.tag,
     )
+
+
+# --- the image's platform ---------------------------------------------------------------------
+
+# A function's `Architectures` entry and the image platform Lambda runs on it.
+LAMBDA_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+_CONFIG_LIMIT = 1 << 20  # an image config is a few KB; never read more than 1 MiB
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _fetch(url: str, headers: dict[str, str]) -> bytes:
+    # https, or http to a loopback stand-in (the bench); never a file: or ftp: URL.
+    if not (url.startswith("https://") or (url.startswith("http://") and _loopback(url))):
+        raise OSError(f"refusing to fetch {urlsplit(url).scheme or '?'}: URL")
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310  # scheme checked above
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        body: bytes = response.read(_CONFIG_LIMIT + 1)
+    if len(body) > _CONFIG_LIMIT:
+        raise OSError("the image config is larger than 1 MiB")
+    return body
+
+
+def _config_blob(ecr: Any, ref: ImageRef, digest: str) -> bytes:
+    """The config blob's bytes: through ``GetDownloadUrlForLayer`` (a pre-signed URL, no
+    credentials sent), or in local mode from the local registry's v2 API (ECR login)."""
+    endpoint = os.environ.get(ecr_registry.ENDPOINT_SETTING, "")
+    if endpoint and ref.registry == local_registry_host():
+        login = ecr_registry.login(ecr, override=endpoint)
+        url = f"{login.registry.base_url}/v2/{ref.repository}/blobs/{digest}"
+        return _fetch(url, {"Authorization": login.basic_auth()})
+    registry = {"registryId": ref.account} if ref.account else {}
+    found = ecr.get_download_url_for_layer(**registry, repositoryName=ref.repository,
+                                           layerDigest=digest)
+    return _fetch(str(found["downloadUrl"]), {})
+
+
+def read_platform(ecr: Any, ref: ImageRef) -> tuple[str, str]:
+    """``(os/architecture, "")`` from the image's own config in ECR, or ``("", why not)``.
+
+    BatchGetImage gives the manifest, whose ``config`` blob holds ``os`` and ``architecture``;
+    the blob's bytes are checked against its digest before they are believed.
+    """
+    registry = {"registryId": ref.account} if ref.account else {}
+    try:
+        got = ecr.batch_get_image(
+            **registry, repositoryName=ref.repository,
+            imageIds=[{"imageDigest": f"sha256:{ref.digest}"}],
+            acceptedMediaTypes=[*ecr_registry.IMAGE_MANIFEST_TYPES, *ecr_registry.INDEX_TYPES],
+        )
+        images = got.get("images") or []
+        if not images:
+            return "", "BatchGetImage returned no manifest"
+        manifest = json.loads(images[0]["imageManifest"])
+        if manifest.get("manifests"):
+            return "", "the image is a multi-platform index (Lambda runs single manifests)"
+        digest = str((manifest.get("config") or {}).get("digest") or "")
+        if not re.fullmatch(r"sha256:[a-f0-9]{64}", digest, re.ASCII):
+            return "", "the manifest names no config blob"
+        blob = _config_blob(ecr, ref, digest)
+    except botocore.exceptions.ClientError as exc:
+        return "", f"{exc.operation_name}: {aws.error_code(exc) or exc}"
+    except (OSError, ValueError, KeyError, ecr_registry.RegistryError, FactoryError) as exc:
+        return "", f"{type(exc).__name__}: {exc}"
+    if "sha256:" + hashlib.sha256(blob).hexdigest() != digest:
+        return "", "the config blob does not match its digest"
+    try:
+        config = json.loads(blob)
+    except ValueError:
+        return "", "the config blob is not JSON"
+    system, architecture = config.get("os"), config.get("architecture")
+    if not (isinstance(system, str) and isinstance(architecture, str)):
+        return "", "the image config names no os/architecture"
+    return f"{system}/{architecture}", ""

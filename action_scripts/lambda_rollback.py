@@ -15,10 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from action_scripts import aws, github_deployments, lambda_api, lambda_image, runner, validate
+import botocore.exceptions
+
+from action_scripts import (
+    aws,
+    console_links,
+    github_deployments,
+    lambda_api,
+    lambda_image,
+    runner,
+    validate,
+)
 from action_scripts.errors import FactoryError
 
-TO = re.compile(r"previous|\d{1,9}|[0-9a-f]{7,40}")
+TO = re.compile(r"previous|\d{1,9}|[0-9a-f]{7,40}", re.ASCII)
 TO_EXPECTED = (
     "`previous`, a published version number such as `12`, or a git commit SHA (7-40 hex "
     "characters) that a lambda-deploy run recorded in a version's description"
@@ -130,9 +140,37 @@ def check_image(ecr: Any, lam: Any, function: str, version: str) -> str:
     return ref.digest
 
 
+@dataclass(frozen=True)
+class Links:
+    """Where the summary's console links point (no AWS call needs them)."""
+
+    region: str
+    alarms: tuple[str, ...] = ()
+
+
+def function_alarms(cloudwatch: Any, function_name: str) -> tuple[str, ...]:
+    """The alarms named ``<function>-…`` (the lambda-app module's naming), for the summary's
+    links; a refusal or an error only leaves them out."""
+    try:
+        found = cloudwatch.describe_alarms(AlarmNamePrefix=f"{function_name}-", MaxRecords=20)
+    except botocore.exceptions.ClientError:
+        return ()
+    every = found.get("MetricAlarms", []) + found.get("CompositeAlarms", [])
+    return tuple(str(a["AlarmName"]) for a in every)
+
+
 def rollback(inputs: RollbackInputs, *, lam: Any, ecr: Any, environ: Mapping[str, str],
-             outputs: dict[str, str]) -> None:
+             outputs: dict[str, str], links: Links | None = None) -> None:
     config = lambda_api.function_config(lam, inputs.function)
+    consumers, _ = lambda_api.latest_consumers(lam, config)
+    for consumer in consumers:
+        runner.warning(
+            f"{consumer} invokes `{inputs.function}` unqualified ($LATEST), which a rollback "
+            f"of alias `{inputs.alias}` does not move: it keeps running the newest code. Fix: "
+            "target the alias ARN "
+            f"{lambda_api.unqualified_arn(str(config['FunctionArn']))}:{inputs.alias} instead.",
+            title="$LATEST consumer not rolled back",
+        )
     alias = lambda_api.get_alias(lam, inputs.function, inputs.alias)
     if alias is None:
         raise FactoryError(
@@ -149,13 +187,15 @@ def rollback(inputs: RollbackInputs, *, lam: Any, ecr: Any, environ: Mapping[str
     if target == current and not weights:
         runner.notice(f"Alias {inputs.alias} already serves version {target}; nothing to do.",
                       title="Already on that version")
-        _summary(inputs, config, current, target, "", note="already there, nothing changed")
+        _summary(inputs, config, current, target, "", note="already there, nothing changed",
+                 links=links)
         return
     digest = check_image(ecr, lam, inputs.function, target)
     if inputs.dry_run:
         runner.notice(f"Dry run: would move {inputs.alias} from {current} to {target}.",
                       title="Dry run")
-        _summary(inputs, config, current, target, digest, note="dry run: nothing changed")
+        _summary(inputs, config, current, target, digest, note="dry run: nothing changed",
+                 links=links)
         return
     record = github_deployments.start(
         token=inputs.github_token, environ=environ, environment=inputs.environment,
@@ -180,15 +220,33 @@ def rollback(inputs: RollbackInputs, *, lam: Any, ecr: Any, environ: Mapping[str
     if record:
         record.status("success", f"rolled back to version {target}")
     runner.info(f"Alias {inputs.alias}: {current} → {target}.")
-    _summary(inputs, config, current, target, digest, note="rolled back")
+    _summary(inputs, config, current, target, digest, note="rolled back", links=links)
 
 
 def _summary(inputs: RollbackInputs, config: dict[str, Any], current: str, target: str,
-             digest: str, *, note: str) -> None:
+             digest: str, *, note: str, links: Links | None) -> None:
+    arn = str(config.get("FunctionArn", inputs.function))
+    function = f"`{runner.md_escape(arn)}`"
+    alias = f"`{inputs.alias}`"
+    extra: list[tuple[str, str]] = []
+    if links:
+        function = f"[{function}]({console_links.function_url(region=links.region, function=arn)})"
+        alias_url = console_links.alias_url(region=links.region, function=arn, alias=inputs.alias)
+        alias = f"[{alias}]({alias_url})"
+        log_group = str((config.get("LoggingConfig") or {}).get("LogGroup")
+                        or f"/aws/lambda/{config.get('FunctionName', inputs.function)}")
+        logs_url = console_links.log_group_url(region=links.region, log_group=log_group)
+        extra.append(("logs", f"[`{runner.md_escape(log_group)}`]({logs_url})"))
+        if links.alarms:
+            extra.append(("alarms", ", ".join(
+                f"[`{runner.md_escape(a)}`]"
+                f"({console_links.alarm_url(region=links.region, alarm=a)})"
+                for a in links.alarms)))
     rows = [
-        ("function", f"`{runner.md_escape(str(config.get('FunctionArn', inputs.function)))}`"),
-        ("alias", f"`{inputs.alias}`: {current} → {target}"),
+        ("function", function),
+        ("alias", f"{alias}: {current} → {target}"),
         ("image", f"`sha256:{digest}`" if digest else "-"),
+        *extra,
         ("result", note),
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -197,11 +255,14 @@ def _summary(inputs: RollbackInputs, config: dict[str, Any], current: str, targe
 
 def run(environ: Mapping[str, str]) -> None:
     inputs = read_inputs(environ)
-    region = aws.resolve_region()
+    region = aws.resolve_region()  # lambda-rollback has no region input: AWS_REGION
     outputs = {"version": "", "previous-version": ""}
+    name = inputs.function.split(":function:")[-1].split(":")[0]
     try:
+        links = Links(region, function_alarms(aws.client("cloudwatch", region=region), name))
         rollback(inputs, lam=aws.client("lambda", region=region),
-                 ecr=aws.client("ecr", region=region), environ=environ, outputs=outputs)
+                 ecr=aws.client("ecr", region=region), environ=environ, outputs=outputs,
+                 links=links)
     finally:
         for name, value in outputs.items():
             runner.set_output(name, value)

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 PATTERN = re.compile(
-    r"all-at-once|(?P<kind>canary|linear)-(?P<percent>\d{1,3})-(?P<minutes>\d{1,4})"
+    r"all-at-once|(?P<kind>canary|linear)-(?P<percent>\d{1,3})-(?P<minutes>\d{1,4})",
+    re.ASCII,
 )
 EXPECTED = (
     "`all-at-once`, `canary-<percent>-<minutes>` (e.g. `canary-10-5`: 10% for 5 minutes, then "

@@ -27,13 +27,32 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{next(_names)}-{hashlib.sha256(str(id(object())).encode()).hexdigest()[:6]}"
 
 
-def put_image(ecr: Any, repository: str, tag: str) -> str:
-    """Seed an image; returns its digest (64 hex). moto derives it from the layer digests."""
-    layer = hashlib.sha256(f"{repository}/{tag}".encode()).hexdigest()
+def store_blob(moto_url: str, blob: bytes) -> str:
+    """Store a blob that ECR's GetDownloadUrlForLayer hands out (bench moto extension)."""
+    request = urllib.request.Request(f"{moto_url}/moto-api/hoopstat/ecr-blobs", data=blob,
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        return str(json.loads(response.read())["digest"])
+
+
+def put_image(ecr: Any, repository: str, tag: str, *, moto_url: str = "",
+              platform: str = "linux/amd64") -> str:
+    """Seed an image; returns its digest (64 hex). moto derives it from the layer digests.
+
+    With ``moto_url`` the image's config blob (``os``/``architecture`` from ``platform``) is
+    stored where GetDownloadUrlForLayer finds it; without, the config digest names no blob.
+    """
+    layer = hashlib.sha256(f"{repository}/{tag}/{platform}".encode()).hexdigest()
+    system, _, architecture = platform.partition("/")
+    config = json.dumps({"os": system, "architecture": architecture, "rootfs": {
+        "type": "layers", "diff_ids": [f"sha256:{layer}"]}}).encode()
+    config_digest = (store_blob(moto_url, config) if moto_url
+                     else f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}")
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
-                   "digest": f"sha256:{hashlib.sha256(tag.encode()).hexdigest()}"},
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": len(config),
+                   "digest": config_digest},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "size": 2,
                     "digest": f"sha256:{layer}"}],
     })
@@ -64,18 +83,21 @@ class App:
         return [v["Version"] for v in lambda_api.list_versions(self.lam, self.function)]
 
 
-def seed_app(bench: Bench, *, images: int = 3, live: bool = True) -> App:
-    """An ECR repo with ``images`` images and an image function on image 0, alias live → v1."""
+def seed_app(bench: Bench, *, images: int = 3, live: bool = True, platform: str = "linux/amd64",
+             architecture: str = "x86_64") -> App:
+    """An ECR repo with ``images`` images built for ``platform`` and an image function
+    (``architecture``) on image 0, alias live → v1."""
     name = unique("app")
     ecr, lam = bench.admin_client("ecr"), bench.admin_client("lambda")
     iam = bench.admin_client("iam")
     repo = ecr.create_repository(repositoryName=name)["repository"]
     registry = repo["repositoryUri"].split("/")[0]
     tags = [f"v{i}" for i in range(images)]
-    digests = [put_image(ecr, name, tag) for tag in tags]
+    digests = [put_image(ecr, name, tag, moto_url=bench.moto_url, platform=platform)
+               for tag in tags]
     role = iam.create_role(RoleName=f"{name}-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam.create_function(
-        FunctionName=name, Role=role, PackageType="Image",
+        FunctionName=name, Role=role, PackageType="Image", Architectures=[architecture],
         Code={"ImageUri": f"{registry}/{name}@sha256:{digests[0]}"},
     )
     if live:
@@ -154,6 +176,7 @@ class Run:
 def base_env(bench: Bench, tmp_path: Path) -> dict[str, str]:
     return {
         **bench.admin_env(),
+        "GITHUB_ACTIONS": "true",  # in-process runs emulate the runner; terminal tests unset it
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
         "GITHUB_REPOSITORY": "hoopstat-haus/demo-app",
