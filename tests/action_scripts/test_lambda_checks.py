@@ -250,3 +250,61 @@ def test_summaries_link_function_alias_logs_and_alarms(run_action: Any, bench: B
     assert rolled.code == 0, rolled.stdout
     for link in expected:
         assert link in rolled.summary, (link, rolled.summary)
+
+
+def _push_to_registry(registry: Any, repository: str, config: bytes) -> str:
+    """Push a one-layer image straight through the registry API v2; returns its digest."""
+    import base64
+    import hashlib
+    import json
+    import urllib.request
+
+    auth = "Basic " + base64.b64encode(
+        f"{registry.username}:{registry.password}".encode()).decode()
+
+    def upload(blob: bytes) -> str:
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        start = urllib.request.Request(f"{registry.url}/v2/{repository}/blobs/uploads/",
+                                       method="POST", headers={"Authorization": auth})
+        with urllib.request.urlopen(start, timeout=10) as response:
+            location = response.headers["Location"]
+        target = location if location.startswith("http") else f"{registry.url}{location}"
+        joiner = "&" if "?" in target else "?"
+        put = urllib.request.Request(f"{target}{joiner}digest={digest}", data=blob, method="PUT",
+                                     headers={"Authorization": auth,
+                                              "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(put, timeout=10).close()
+        return digest
+
+    layer = b"not really a tarball"
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "size": len(config), "digest": upload(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "size": len(layer), "digest": upload(layer)}],
+    }).encode()
+    put = urllib.request.Request(
+        f"{registry.url}/v2/{repository}/manifests/v1", data=manifest, method="PUT",
+        headers={"Authorization": auth,
+                 "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    with urllib.request.urlopen(put, timeout=10) as response:
+        return str(response.headers["Docker-Content-Digest"]).removeprefix("sha256:")
+
+
+def test_local_mode_reads_the_platform_through_the_registry_api(
+    bench: Bench, registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In local mode the image's config blob is read from the local registry (ECR login), so an
+    image pushed there is checked by its real platform."""
+    repository = unique("local")
+    bench.admin_client("ecr").create_repository(repositoryName=repository)
+    digest = _push_to_registry(registry, repository, b'{"os": "linux", "architecture": "arm64"}')
+    for key, value in bench.admin_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HOOPSTAT_FACTORY_REGISTRY_ENDPOINT", registry.url)
+    ref = lambda_image.parse(f"{registry.host}/{repository}@sha256:{digest}")
+    assert ref is not None
+    ecr = bench.admin_client("ecr")
+    assert lambda_image.resolve(ecr, ref, input_name="image-uri").digest == digest
+    assert lambda_image.read_platform(ecr, ref) == ("linux/arm64", "")
