@@ -32,10 +32,12 @@ import os
 import re
 import secrets
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +46,7 @@ from typing import Any
 from factory_bench import act
 from factory_bench import terraform as tf
 from factory_bench.stack import Bench, BenchError
-from factory_cli import init_repo
+from factory_cli import init_repo, vendor_runtime
 
 # FAKE stand-ins for third-party actions the rendered workflows pin (shipped with this package).
 STUBS_DIR = Path(__file__).resolve().parent / "stubs"
@@ -54,8 +56,10 @@ ALIAS = "live"
 BRANCH_REF = "refs/heads/main"
 # What a copy of an app leaves behind: caches and environments are not part of its source.
 COPY_IGNORE = (".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache",
-               ".mypy_cache", "*.pyc", ".terraform")
+               ".mypy_cache", "*.pyc", ".terraform", "*.egg-info", "build")
 BROKEN_HANDLER = "hoopstat_local_run_broken.handler"
+TOOLCACHE = Path(os.environ.get("HOOPSTAT_BENCH_TOOLCACHE")
+                 or Path.home() / ".cache" / "hoopstat-bench" / "setup-python")
 
 # The Terraform root the local run applies, next to a copy of terraform/modules (real .tf files
 # shipped with this package; tests run `terraform validate` on them). The composed
@@ -102,7 +106,7 @@ class Snapshot:
 
 @dataclass
 class Run:
-    """One act run and what it changed."""
+    """One act run and what it changed, read from the run's own outputs and moto's state."""
 
     name: str
     expected: str
@@ -112,16 +116,72 @@ class Run:
     log: str
     before: Snapshot
     after: Snapshot
-    built: bool
-    cache_hit: bool
+    outputs: dict[str, str]  # every step output the run set (last value per name)
     failure_reason: str
-    error_line: str
+    error_line: str  # the first ::error annotation: "title: message"
+    failed_step: str  # the first step act reports as failed
     verdict: bool = False
     detail: str = ""
+    hint: str = ""
 
     @property
     def new_versions(self) -> list[str]:
         return [v for v in self.after.versions if v not in self.before.images]
+
+    @property
+    def cache_hit(self) -> bool:
+        """ecr-push said the image for this source was already in ECR (its cache-hit output)."""
+        return self.outputs.get("cache-hit") == "true"
+
+    @property
+    def built(self) -> bool:
+        """ecr-push ran, found no image for this source, and pushed one (cache-hit false)."""
+        return self.outputs.get("cache-hit") == "false" and bool(self.outputs.get("image-uri"))
+
+    @property
+    def image_step(self) -> str:
+        if "cache-hit" not in self.outputs:
+            return "no image step"
+        return "built" if self.built else ("cache hit" if self.cache_hit else "push failed")
+
+
+# act echoes each output a step writes to $GITHUB_OUTPUT as "::set-output:: name=value".
+SET_OUTPUT = re.compile(r"::set-output:: (?P<name>[A-Za-z0-9_-]+)=(?P<value>[^\n]*)")
+# An annotation act parsed from a step's output: "[job]   ❗  ::error title=T::message" (or the
+# raw "| ::error" line); never act's echo of a step's script, which quotes the command text.
+ERROR_LINE = re.compile(
+    r"^\[[^\]\n]+\]\s+(?:❗\s+|\|\s+)?::error(?: (?P<props>[^:\n]*))?::(?P<message>[^\n]*)",
+    re.MULTILINE)
+FAILED_STEP = re.compile(r"❌\s+Failure - (?:Main |Post |Pre )?(?P<step>.+?) \[[0-9.]+m?s\]")
+# buildah's words when a FROM image cannot be fetched (offline, or a registry it cannot reach).
+BASE_IMAGE_PULL = re.compile(
+    r"initializing source docker://|pinging container registry|error creating build container"
+    r"|creating build container|unable to pull|failed to pull|manifest unknown"
+    r"|lookup [\w.-]+ on [\d.:]+|no such host|resolving image", re.I)
+
+
+def step_outputs(log: str) -> dict[str, str]:
+    """Every output the run set, last non-empty value per name (a later job that does not set
+    an output, like the plan comment job's empty plan-hash, does not erase an earlier one)."""
+    outputs: dict[str, str] = {}
+    for match in SET_OUTPUT.finditer(log):
+        value = match["value"].strip()
+        if value or match["name"] not in outputs:
+            outputs[match["name"]] = value
+    return outputs
+
+
+def first_error(log: str) -> str:
+    """The first ``::error`` annotation of a log as ``title: message`` (or the message)."""
+    match = ERROR_LINE.search(log)
+    if not match:
+        return ""
+    title = _first(r"title=([^,]*)", match["props"] or "")
+    return f"{title}: {match['message'].strip()}" if title else match["message"].strip()
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.is_file() else ""
 
 
 def _first(pattern: str, text: str) -> str:
@@ -199,7 +259,7 @@ class Pipeline:
         shutil.copytree(self.suite_root / "terraform" / "modules", source / "modules",
                         ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
         shutil.copytree(ROOT_MODULE_DIR, source / "local-run",
-                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "app"))
         with self.timed("terraform apply"):
             workspace = tf.Workspace.prepare(
                 source_tree=source, root_in_tree="local-run", workdir=self.workdir / "tf",
@@ -259,7 +319,20 @@ class Pipeline:
         """Copy the app into a git repo and write its caller workflows with ``factory init``."""
         repo = self.workdir / "app"
         shutil.rmtree(repo, ignore_errors=True)
-        shutil.copytree(self.app_dir, repo, ignore=shutil.ignore_patterns(*COPY_IGNORE))
+        shutil.copytree(self.app_dir, repo, ignore=shutil.ignore_patterns(*COPY_IGNORE),
+                        symlinks=True)
+        vendored = repo / vendor_runtime.VENDOR_DIR
+        if vendored.is_symlink() or (
+            not vendored.exists()
+            and vendor_runtime.VENDOR_DIR in _read(repo / "pyproject.toml")
+        ):
+            # What `factory init --new-app` does for a new app: a copy of the runtime library in
+            # the app's repo (the example links to the suite's own instead; ADR 0011).
+            origin = f"hoopstat-factory@{act.git(self.suite_root, 'rev-parse', 'HEAD')}"
+            vendor_runtime.vendor(repo, source=self.suite_root / "libs" / "hoopstat-runtime",
+                                  origin=origin)
+            self.notes.append(f"vendored the suite's libs/hoopstat-runtime into the app's "
+                              f"{vendor_runtime.VENDOR_DIR}, as factory init does")
         if (repo / "Dockerfile.bench").exists():
             # Offline, the app's real base image cannot be pulled: build its bench stand-in.
             shutil.copy2(repo / "Dockerfile.bench", repo / "Dockerfile")
@@ -316,24 +389,32 @@ class Pipeline:
         return Snapshot(str(alias), images)
 
     def _act(self, label: str, *, event_name: str, event: dict[str, Any], workflow: str,
-             suite: Path, cache: Path, expected: str) -> Run:
-        ctx = {"repository": self.repository, "ref": BRANCH_REF, "event_name": event_name,
-               "environment": ENVIRONMENT}
+             suite: Path, cache: Path, expected: str, ref: str = BRANCH_REF,
+             environment: str = ENVIRONMENT, extra_env: dict[str, str] | None = None,
+             secrets_: dict[str, str] | None = None) -> Run:
+        ctx = {"repository": self.repository, "ref": ref, "event_name": event_name,
+               **({"environment": environment} if environment else {})}
         env = {
+            **(extra_env or {}),
             **self.bench.aws_env(),
             **({"HOOPSTAT_FACTORY_REGISTRY_ENDPOINT": self.registry_url} if self.registry_url
                else self.bench.registry_env()),
             **self.bench.oidc_env(ctx),
             "HOOPSTAT_FACTORY_VENV_ROOT": str(cache / "venvs"),
             "HOOPSTAT_FACTORY_RETRY_BASE_SECONDS": "0.05",
+            # The runner's tool cache (pristine interpreters for the setup-python stub) and pip's
+            # download cache outlive a run, as a hosted runner's image and actions/cache would;
+            # every job still gets a fresh environment and installs its dependencies.
+            "HOOPSTAT_BENCH_TOOLCACHE": str(TOOLCACHE),
         }
         before = self.snapshot()
         index = len(self.runs) + 1
         result = act.run_act(
-            self.app_repo, event_name=event_name, event={"ref": BRANCH_REF, **event},
+            self.app_repo, event_name=event_name,
+            event={"ref": ref, "repository": {"default_branch": "main"}, **event},
             suite_dir=suite, workflow=f".github/workflows/{workflow}", env=env,
             local_repositories=self.local_repositories(suite),
-            workdir=self.workdir / f"run-{index}", cache_dir=cache,
+            workdir=self.workdir / f"run-{index}", cache_dir=cache, secrets=secrets_,
         )
         log_path = self.workdir / f"run-{index}-{re.sub(r'[^a-z0-9]+', '-', label)}.log"
         log_path.write_text(result.log)
@@ -341,13 +422,25 @@ class Pipeline:
         run = Run(
             name=label, expected=expected, ok=result.ok, seconds=result.seconds,
             log_path=log_path, log=result.log, before=before, after=after,
-            built="Build (buildah)" in result.log,
-            cache_hit="no build, no push" in result.log,
+            outputs=step_outputs(result.log),
             failure_reason=_first(r"failure-reason=([a-z-]+)", result.log),
-            error_line=_first(r"::error title=([^:\n]*)::", result.log),
+            error_line=first_error(result.log),
+            failed_step=_first(FAILED_STEP.pattern, result.log),
         )
+        if run.failure_reason == "build-failed" and BASE_IMAGE_PULL.search(result.log):
+            run.hint = self.base_image_hint()
         self.runs.append(run)
         return run
+
+    def base_image_hint(self) -> str:
+        """What to do when the image's FROM cannot be pulled: there is no internet here."""
+        bench_file = self.app_dir / "Dockerfile.bench"
+        if bench_file.exists():
+            return ("the base image of Dockerfile.bench could not be pulled offline: build it "
+                    "FROM scratch or from an image in the bench's registry")
+        return ("the Dockerfile's base image cannot be pulled offline: add a Dockerfile.bench "
+                f"to {self.app_dir} (FROM scratch, the same layout and CMD; see "
+                "examples/hello-stats/Dockerfile.bench), which the rehearsal builds instead")
 
     def push(self, label: str, *, change: Callable[[Path], str] | None, suite: Path,
              cache: Path, expected: str) -> Run:
@@ -416,33 +509,50 @@ def break_handler(repo: Path) -> str:
 # -- the scripted run ---------------------------------------------------------------------------
 
 
+class ScenarioFailed(LocalRunError):
+    """A run did not do what its row expects: the rehearsal stops there."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(f"{run.name}: {run.detail}")
+        self.run = run
+
+
 def judge(pipeline: Pipeline, run: Run, check: Callable[[Run], tuple[bool, str]]) -> Run:
+    """Record the verdict on ``run``; a failed one stops the rehearsal (later rows would rest on
+    a state nobody checked)."""
     run.verdict, run.detail = check(run)
     mark = "✅" if run.verdict else "❌"
     print(f"  {mark} {run.name}: {run.detail} ({run.seconds:.1f}s; log {run.log_path.name})",
           flush=True)
+    if not run.verdict:
+        raise ScenarioFailed(run)
     return run
 
 
-def scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
-    """The five runs of issue 7's "Done when", each judged from moto's state and the log."""
+def deploy_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
+    """The five runs of issue 7's "Done when", each judged from moto's state and the run's own
+    outputs; the first that fails stops the rest (:class:`ScenarioFailed`)."""
     processed_before = len(pipeline.processed_keys())
 
     def first_deploy(run: Run) -> tuple[bool, str]:
         new = run.new_versions
+        ran = pipeline.handler_ran(new[0]) if len(new) == 1 else False
         ok = (run.ok and run.built and len(new) == 1 and run.after.alias_version == new[0]
-              and pipeline.handler_ran(new[0])
-              and len(pipeline.processed_keys()) > processed_before)
-        return ok, (f"built, version {','.join(new) or 'none'}, alias "
+              and ran and len(pipeline.processed_keys()) > processed_before)
+        if not run.ok:
+            return False, _failed(run)
+        return ok, (f"{run.image_step}, version {','.join(new) or 'none'}, alias "
                     f"{run.before.alias_version}→{run.after.alias_version}, smoke ran the real "
-                    f"handler: {pipeline.handler_ran(new[0]) if new else False}")
+                    f"handler: {ran}")
 
     deploy = judge(pipeline, pipeline.push("deploy on merge", change=None, suite=suite,
                                            cache=cache, expected="build, push, deploy, smoke"),
                    first_deploy)
 
     def no_change(run: Run) -> tuple[bool, str]:
-        ok = (run.ok and run.cache_hit and not run.built and not run.new_versions
+        if not run.ok:
+            return False, _failed(run)
+        ok = (run.cache_hit and not run.built and not run.new_versions
               and run.after.alias_version == run.before.alias_version)
         return ok, (f"cache hit: {run.cache_hit}, built: {run.built}, new versions: "
                     f"{run.new_versions or 'none'}, alias {run.after.alias_version}")
@@ -451,16 +561,20 @@ def scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
                                   expected="no build, no new version"), no_change)
 
     def changed(run: Run) -> tuple[bool, str]:
+        if not run.ok:
+            return False, _failed(run)
         new = run.new_versions
-        ok = (run.ok and run.built and len(new) == 1 and run.after.alias_version == new[0]
+        ok = (run.built and len(new) == 1 and run.after.alias_version == new[0]
               and run.after.images[new[0]] != deploy.after.images[deploy.after.alias_version])
-        return ok, (f"built, version {','.join(new) or 'none'}, alias "
+        return ok, (f"{run.image_step}, version {','.join(new) or 'none'}, alias "
                     f"{run.before.alias_version}→{run.after.alias_version}")
 
     judge(pipeline, pipeline.push("merge, app change", change=change_app, suite=suite,
                                   cache=cache, expected="new version"), changed)
 
     def rolled_back(run: Run) -> tuple[bool, str]:
+        if not run.ok:
+            return False, _failed(run)
         served, executed = pipeline.invoke_live()
         ok = (run.ok and run.after.alias_version == deploy.after.alias_version
               and run.before.alias_version != run.after.alias_version and not run.new_versions
@@ -475,7 +589,7 @@ def scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
         served, executed = pipeline.invoke_live()
         ok = (not run.ok and run.failure_reason == "smoke-test-failed"
               and run.after.alias_version == run.before.alias_version and served)
-        return ok, (f"run red ({run.failure_reason or 'no failure-reason'}: "
+        return ok, (f"run red ({run.failure_reason or 'no failure-reason'}; "
                     f"{run.error_line or 'no error line'}), alias stays "
                     f"{run.after.alias_version}; live answers from version {executed or '?'}: "
                     f"{'ok' if served else 'FunctionError'}")
@@ -483,6 +597,181 @@ def scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
     judge(pipeline, pipeline.push("merge, smoke test fails", change=break_handler, suite=suite,
                                   cache=cache, expected="red, production untouched"), red)
     return pipeline.runs
+
+
+def _failed(run: Run) -> str:
+    what = f"run failed at step '{run.failed_step or '?'}'"
+    if run.failure_reason:
+        what += f" ({run.failure_reason})"
+    return what + (f": {run.error_line}" if run.error_line else "")
+
+
+# -- the Terraform scenario: PR → plan → comment → merge → apply the reviewed plan → deploy --------
+
+APP_TERRAFORM_DIR = ROOT_MODULE_DIR / "app"  # the app repo's terraform/, as .tf files
+PR_NUMBER = 1
+
+
+def _fake_github(bench: Bench, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        f"{bench.github_api_url}{path}", method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"token {bench.github_token}",
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def add_app_terraform(pipeline: Pipeline) -> str:
+    """Write the app repo's terraform/ (S3 backend on moto, the bench's provider override) and
+    render the caller terraform.yml with factory init; return the commit message."""
+    repo, bench = pipeline.app_repo, pipeline.bench
+    target = repo / "terraform"
+    target.mkdir(exist_ok=True)
+    for path in APP_TERRAFORM_DIR.glob("*.tf"):
+        shutil.copy2(path, target / path.name)
+    state_bucket = f"{pipeline.name}-tfstate"
+    s3 = bench.admin_client("s3")
+    if state_bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=state_bucket)
+    values = {"state_bucket": state_bucket, "state_key": f"{pipeline.name}/terraform.tfstate",
+              "moto_url": bench.moto_url, "name": pipeline.name}
+    for template, name in (("backend.tf.in", "backend.tf"),
+                           ("terraform.tfvars.in", "terraform.tfvars")):
+        text = string.Template((APP_TERRAFORM_DIR / template).read_text()).substitute(values)
+        (target / name).write_text(text)
+    override = tf.moto_override(moto_url=bench.moto_url, aliases=[None])
+    done = subprocess.run([pipeline.terraform_bin, "fmt", "-"], input=override,
+                          capture_output=True, text=True, check=True)
+    (target / tf.OVERRIDE_FILE).write_text(done.stdout)
+    argv = ["--dir", str(repo), "--template", "deploy", "--template", "rollback",
+            "--template", "terraform", "--terraform-dir", "terraform",
+            "--terraform-role-arn", pipeline.provisioned.deploy_role_arn,
+            "--ref", pipeline.suite_sha]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = init_repo.main(argv)
+    (pipeline.workdir / "factory-init-terraform.log").write_text(out.getvalue())
+    if code != 0:
+        raise LocalRunError(f"factory init --template terraform failed:\n{out.getvalue()}")
+    return "terraform: an exports bucket (factory init --template terraform)"
+
+
+def terraform_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path,
+                        deploy_after: bool = True) -> list[Run]:
+    """The app's Terraform through the rendered terraform.yml: a pull request plans with the
+    read-only plan role and the comment job posts the plan to the FAKE GitHub API; the merge
+    applies exactly the reviewed plan with the deploy role; then the merge deploys the app."""
+    bench = pipeline.bench
+    repository = pipeline.repository
+    mirror = pipeline.plugin_mirror or tf.find_plugin_mirror()
+    if mirror is None:
+        raise LocalRunError(f"no Terraform provider mirror holding hashicorp/aws: set "
+                            f"{tf.MIRROR_ENV}")
+    tf_env = {**tf.terraform_env(mirror=mirror, config_dir=pipeline.workdir / "tf-cli"),
+              **bench.github_env()}
+    token = {"GITHUB_TOKEN": bench.github_token}
+    act.commit_all(pipeline.app_repo, add_app_terraform(pipeline))
+    head = act.git(pipeline.app_repo, "rev-parse", "HEAD")
+    exports = f"{pipeline.name}-exports"
+
+    def comments() -> list[dict[str, Any]]:
+        state = _fake_github(bench, "GET", "/_fake/state")
+        return list(state.get("comments", {}).get(repository, {}).get(str(PR_NUMBER), []))
+
+    def planned(run: Run) -> tuple[bool, str]:
+        if not run.ok:
+            return False, _failed(run)
+        posted = comments()
+        plan_hash = run.outputs.get("plan-hash", "")
+        ok = (len(posted) == 1 and bool(plan_hash) and plan_hash in posted[0]["body"]
+              and not _bucket_exists(bench, exports))
+        return ok, (f"plan {plan_hash[:19] or '?'} ({run.outputs.get('to-add', '?')} to add) "
+                    f"as {run.outputs.get('authenticated-arn', '?')}; comments on PR "
+                    f"#{PR_NUMBER}: {len(posted)}; nothing applied: "
+                    f"{not _bucket_exists(bench, exports)}")
+
+    with pipeline.timed("terraform PR plan"):
+        plan_run = pipeline._act(
+            "terraform plan on PR", event_name="pull_request",
+            event={"number": PR_NUMBER,
+                   "pull_request": {"number": PR_NUMBER, "head": {"sha": head}}},
+            workflow="terraform.yml", suite=suite, cache=cache, ref=f"refs/pull/{PR_NUMBER}/merge",
+            environment="", extra_env=tf_env, secrets_=token,
+            expected="plan (plan role), one PR comment, nothing applied")
+    judge(pipeline, plan_run, planned)
+
+    act.git(pipeline.app_repo, "commit", "-q", "--allow-empty", "-m",
+            f"Merge pull request #{PR_NUMBER}")
+    merge = act.git(pipeline.app_repo, "rev-parse", "HEAD")
+    _fake_github(bench, "POST", "/_fake/pulls", {
+        "repo": repository, "number": PR_NUMBER, "state": "closed", "merged": True,
+        "merge_commit_sha": merge, "head_sha": head})
+
+    def applied(run: Run) -> tuple[bool, str]:
+        if not run.ok:
+            return False, _failed(run)
+        reviewed = plan_run.outputs.get("plan-hash", "")
+        ok = (run.outputs.get("plan-hash") == reviewed and _bucket_exists(bench, exports)
+              and f"reviewed on PR #{PR_NUMBER}" in run.log)
+        return ok, (f"applied plan {run.outputs.get('plan-hash', '?')[:19]} (reviewed "
+                    f"{reviewed[:19]}); bucket {exports} exists: {_bucket_exists(bench, exports)}")
+
+    with pipeline.timed("terraform apply on merge"):
+        apply_run = pipeline._act(
+            "merge: apply the reviewed plan", event_name="push", event={},
+            workflow="terraform.yml", suite=suite, cache=cache, extra_env=tf_env,
+            secrets_=token, expected="apply exactly the plan reviewed on the PR")
+    judge(pipeline, apply_run, applied)
+    if not deploy_after:
+        return pipeline.runs
+
+    def deployed(run: Run) -> tuple[bool, str]:
+        if not run.ok:
+            return False, _failed(run)
+        new = run.new_versions
+        ok = run.built and len(new) == 1 and run.after.alias_version == new[0]
+        return ok, (f"{run.image_step}, version {','.join(new) or 'none'}, alias "
+                    f"{run.before.alias_version}→{run.after.alias_version}")
+
+    with pipeline.timed("deploy after apply"):
+        deploy_run = pipeline._act(
+            "merge: deploy", event_name="push", event={}, workflow="deploy.yml", suite=suite,
+            cache=cache, expected="the merged commit deployed")
+    judge(pipeline, deploy_run, deployed)
+    return pipeline.runs
+
+
+def _bucket_exists(bench: Bench, name: str) -> bool:
+    s3 = bench.admin_client("s3")
+    return name in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+
+
+def terraform_then_deploy(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
+    """--scenario terraform alone: the Terraform rows, then the merge's deploy."""
+    return terraform_scenarios(pipeline, suite=suite, cache=cache, deploy_after=True)
+
+
+def monorepo_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
+    """Hook for issue 13.3's monorepo rehearsal (a whole repo with apps/ and libs/, rendered by
+    `factory init` for monorepos): not built yet."""
+    raise LocalRunError("the monorepo scenario is not available yet: it needs `factory init` "
+                        "for monorepos (issue 13.3); run --scenario deploy or terraform")
+
+
+# Selectable with --scenario; "all" runs them in this order on one bench and one Terraform apply.
+SCENARIOS: dict[str, Callable[..., list[Run]]] = {
+    "terraform": terraform_then_deploy,
+    "deploy": deploy_scenarios,
+    "monorepo": monorepo_scenarios,
+}
+DEFAULT_SCENARIOS = ("deploy",)
+
+
+def scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
+    """The deploy rehearsal (kept under this name for tests/e2e and benchmarks)."""
+    return deploy_scenarios(pipeline, suite=suite, cache=cache)
 
 
 def summary(pipeline: Pipeline, total: float) -> str:
@@ -500,17 +789,27 @@ def summary(pipeline: Pipeline, total: float) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in pipeline.runs:
-        build = "built" if run.built else ("cache hit" if run.cache_hit else "-")
         image = run.after.images.get(run.after.alias_version, "")
         new = ", ".join(f"{v} ({_short(run.after.images[v])})" for v in run.new_versions)
         lines.append(
             f"| {run.name} | {run.expected} | {'ok' if run.verdict else 'FAILED'}: "
-            f"{run.detail} | {build}; live {_short(image)} | {new or 'none'} | "
+            f"{run.detail} | {run.image_step}; live {_short(image) or '-'} | {new or 'none'} | "
             f"{run.before.alias_version} → {run.after.alias_version} | {run.seconds:.1f} |"
         )
     lines += ["", "Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in pipeline.timings.items())
               + f"; total {total:.1f}s"]
     lines += [f"Note: {note}" for note in pipeline.notes]
+    return "\n".join(lines)
+
+
+def stopped(run: Run) -> str:
+    """Why the rehearsal stopped: the failing step's ::error line, a hint, the log."""
+    lines = [f"❌ local run stopped at '{run.name}': {run.detail}"]
+    if run.error_line:
+        lines.append(f"   ::error {run.error_line}")
+    if run.hint:
+        lines.append(f"   fix: {run.hint}")
+    lines.append(f"   log: {run.log_path}")
     return "\n".join(lines)
 
 
@@ -534,12 +833,24 @@ def preflight(suite_root: Path) -> list[str]:
     return missing
 
 
-def run_local(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "",
-              keep: bool) -> tuple[int, str]:
+@dataclass
+class Rehearsal:
+    """What one local run did: exit code, summary text, the pipeline (timings, runs)."""
+
+    code: int
+    text: str
+    pipeline: Pipeline | None
+    total: float
+
+
+def rehearse(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "", keep: bool,
+             scenario_names: tuple[str, ...] = DEFAULT_SCENARIOS) -> Rehearsal:
     started = time.monotonic()
-    print(f"Hoopstat Factory local run of {app_dir} (work dir {workdir})", flush=True)
+    print(f"Hoopstat Factory local run of {app_dir} (work dir {workdir}; scenarios "
+          f"{', '.join(scenario_names)})", flush=True)
     bench = Bench(workdir / "bench", registry=True)
     pipeline: Pipeline | None = None
+    failed: Run | None = None
     try:
         with contextlib.ExitStack() as stack:
             bench_started = time.monotonic()
@@ -557,15 +868,26 @@ def run_local(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "",
             pipeline.seed()
             with pipeline.timed("render"):
                 pipeline.render()
+            with pipeline.timed("suite export"):
                 suite = act.export_suite(suite_root, workdir / "suite")
             print(f"  rendered .github/workflows/deploy.yml and rollback.yml (pinned "
                   f"@{pipeline.suite_sha[:12]}) with factory init", flush=True)
-            scenarios(pipeline, suite=suite, cache=workdir / "act-cache")
+            try:
+                for name in scenario_names:
+                    if name == "terraform" and "deploy" in scenario_names:
+                        # The deploy rows start with the merge's deploy: no separate one here.
+                        terraform_scenarios(pipeline, suite=suite, cache=workdir / "act-cache",
+                                            deploy_after=False)
+                        continue
+                    SCENARIOS[name](pipeline, suite=suite, cache=workdir / "act-cache")
+            except ScenarioFailed as exc:
+                failed = exc.run
             teardown = time.monotonic()
         pipeline.timings["teardown"] = time.monotonic() - teardown
     except (LocalRunError, BenchError, tf.TerraformError) as exc:
         print(f"❌ local run stopped: {exc}", file=sys.stderr, flush=True)
-        return 1, ""
+        if pipeline is None or not pipeline.runs:
+            return Rehearsal(1, "", pipeline, time.monotonic() - started)
     finally:
         if not keep:
             for heavy in ("suite", "act-cache", "tf", "tf-src"):
@@ -573,9 +895,31 @@ def run_local(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "",
     total = time.monotonic() - started
     text = summary(pipeline, total)
     print(text, flush=True)
+    if failed is not None:
+        print("\n" + stopped(failed), file=sys.stderr, flush=True)
     print(f"\nLogs in {workdir}; everything the run started is stopped.", flush=True)
-    failed = [run for run in pipeline.runs if not run.verdict]
-    return (1 if failed or len(pipeline.runs) < 5 else 0), text
+    bad = failed is not None or any(not run.verdict for run in pipeline.runs)
+    return Rehearsal(1 if bad or not pipeline.runs else 0, text, pipeline, total)
+
+
+def run_local(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "",
+              keep: bool, scenario_names: tuple[str, ...] = DEFAULT_SCENARIOS
+              ) -> tuple[int, str]:
+    done = rehearse(app_dir, workdir, suite_root=suite_root, app=app, keep=keep,
+                    scenario_names=scenario_names)
+    return done.code, done.text
+
+
+def app_problem(app_dir: Path) -> str:
+    """Why ``app_dir`` cannot be rehearsed, or "" (checked before anything starts)."""
+    if not app_dir.exists():
+        return f"{app_dir} does not exist (pass --app with the app's directory)"
+    if not app_dir.is_dir():
+        return f"{app_dir} is not a directory (pass --app with the app's directory)"
+    if not (app_dir / "Dockerfile").exists() and not (app_dir / "Dockerfile.bench").exists():
+        return (f"{app_dir} has no Dockerfile (and no Dockerfile.bench): the pipeline builds "
+                "the app's image from it")
+    return ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,23 +930,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", type=Path, default=None,
                         help="the app to rehearse (default SUITE_ROOT/examples/hello-stats)")
     parser.add_argument("--app-name", default="", help="app name (default: the directory's)")
+    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "all"],
+                        help="what to rehearse (repeatable; default: "
+                             f"{', '.join(DEFAULT_SCENARIOS)}; all: {', '.join(SCENARIOS)})")
     parser.add_argument("--workdir", type=Path, default=None, help="keep logs here")
     parser.add_argument("--keep", action="store_true",
                         help="also keep the suite export, act cache and Terraform files")
     args = parser.parse_args(argv)
     suite_root = args.suite_root.resolve()
     app_dir = args.app or suite_root / "examples" / "hello-stats"
+    chosen = tuple(args.scenario or DEFAULT_SCENARIOS)
+    names = tuple(SCENARIOS) if "all" in chosen else tuple(dict.fromkeys(chosen))
+    problem = app_problem(app_dir)
+    if problem:
+        print(f"factory local-run: {problem}", file=sys.stderr)
+        return 1
     missing = preflight(suite_root)
     if missing:
         print("factory local-run needs: " + "; ".join(missing), file=sys.stderr)
         return 1
-    if not (app_dir / "Dockerfile").exists() and not (app_dir / "Dockerfile.bench").exists():
-        print(f"factory local-run: {app_dir} has no Dockerfile", file=sys.stderr)
-        return 1
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="hoopstat-local-run-"))
     workdir.mkdir(parents=True, exist_ok=True)
     code, _ = run_local(app_dir.resolve(), workdir.resolve(), suite_root=suite_root,
-                        app=args.app_name, keep=args.keep)
+                        app=args.app_name, keep=args.keep, scenario_names=names)
     return code
 
 

@@ -76,8 +76,111 @@ def test_app_without_dockerfile_is_refused(
     started: list[object] = []
     monkeypatch.setattr(local_run, "run_local", lambda *a, **k: started.append(a) or (0, ""))
     assert local_run.main(["--app", str(tmp_path)]) == 1
-    assert "has no Dockerfile" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "has no Dockerfile (and no Dockerfile.bench)" in err and "does not exist" not in err
     assert started == []
+
+
+def test_missing_app_directory_is_named_as_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--app /nope says the directory does not exist (not that it has no Dockerfile), and a
+    file passed as --app is "not a directory"; nothing starts."""
+    started: list[object] = []
+    monkeypatch.setattr(local_run, "run_local", lambda *a, **k: started.append(a) or (0, ""))
+    assert local_run.main(["--app", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'nope'} does not exist" in err and "Dockerfile" not in err
+    (tmp_path / "file").write_text("x")
+    assert local_run.main(["--app", str(tmp_path / "file")]) == 1
+    assert "is not a directory" in capsys.readouterr().err
+    assert started == []
+
+
+def test_monorepo_scenario_is_a_named_hook(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--scenario accepts terraform, deploy, monorepo and all; monorepo says what it waits for."""
+    chosen: list[tuple[str, ...]] = []
+    monkeypatch.setattr(local_run, "preflight", lambda suite_root: [])
+    monkeypatch.setattr(local_run, "run_local",
+                        lambda *a, **k: chosen.append(k["scenario_names"]) or (0, ""))
+    assert local_run.main(["--suite-root", str(SUITE_DIR), "--scenario", "all"]) == 0
+    assert local_run.main(["--suite-root", str(SUITE_DIR), "--scenario", "terraform"]) == 0
+    assert local_run.main(["--suite-root", str(SUITE_DIR)]) == 0
+    assert chosen == [("terraform", "deploy", "monorepo"), ("terraform",), ("deploy",)]
+    with pytest.raises(local_run.LocalRunError, match="needs `factory init` for monorepos"):
+        local_run.monorepo_scenarios(None, suite=SUITE_DIR, cache=SUITE_DIR)  # type: ignore[arg-type]
+
+
+# What act printed in a real run (trimmed): outputs echoed, a failed step, its annotation.
+ACT_LOG = """\
+[Deploy hello-stats/ci]   ✅  Success - Main Test [9.1s]
+[Deploy hello-stats/deploy]   ⚙  ::set-output:: image-uri=127.0.0.1:5000/r@sha256:ab
+[Deploy hello-stats/deploy]   ⚙  ::set-output:: cache-hit=false
+  echo "::error title=Not this one::act echoes a step's script before running it"
+[Deploy hello-stats/deploy]   ❗  ::error title=Smoke test failed::Version 4: ImportModuleError
+[Deploy hello-stats/deploy]   ⚙  ::set-output:: failure-reason=smoke-test-failed
+[Deploy hello-stats/deploy]   ❌  Failure - Main Deploy to Lambda [3.2s]
+[Deploy hello-stats/notify]   ⚙  ::set-output:: cache-hit=
+"""
+
+
+def snapshot(alias: str, *versions: str) -> local_run.Snapshot:
+    return local_run.Snapshot(alias, {v: f"uri@sha256:{v}" for v in versions})
+
+
+def make_run(log: str, tmp_path: Path, *, ok: bool = False) -> local_run.Run:
+    return local_run.Run(
+        name="merge", expected="x", ok=ok, seconds=1.0, log_path=tmp_path / "run-1.log", log=log,
+        before=snapshot("2", "2"), after=snapshot("2", "2"),
+        outputs=local_run.step_outputs(log),
+        failure_reason=local_run._first(r"failure-reason=([a-z-]+)", log),
+        error_line=local_run.first_error(log),
+        failed_step=local_run._first(local_run.FAILED_STEP.pattern, log))
+
+
+def test_rows_read_built_and_cache_hit_from_the_actions_outputs(tmp_path: Path) -> None:
+    """"built" and "cache hit" come from ecr-push's cache-hit/image-uri outputs as act echoed
+    them; a run whose image step never ran says so instead of claiming either."""
+    built = make_run(ACT_LOG, tmp_path)
+    assert built.built and not built.cache_hit and built.image_step == "built"
+    hit = make_run(ACT_LOG.replace("cache-hit=false", "cache-hit=true"), tmp_path)
+    assert hit.cache_hit and not hit.built and hit.image_step == "cache hit"
+    # A log that merely mentions building (a step name) is not a build.
+    none = make_run("[x]   ✅  Success - Main Build (buildah) [1s]\n", tmp_path)
+    assert not none.built and not none.cache_hit and none.image_step == "no image step"
+
+
+def test_failed_run_stops_the_rehearsal_with_its_error_line_and_log(tmp_path: Path) -> None:
+    """A run whose check fails raises ScenarioFailed, and the stop message carries the failing
+    step, the ::error annotation (title and message) and the log's path."""
+    run = make_run(ACT_LOG, tmp_path)
+    assert run.failed_step == "Deploy to Lambda"
+    assert run.error_line == "Smoke test failed: Version 4: ImportModuleError"
+    with pytest.raises(local_run.ScenarioFailed) as stopped:
+        local_run.judge(None, run, lambda r: (False, local_run._failed(r)))  # type: ignore[arg-type]
+    assert stopped.value.run is run
+    text = local_run.stopped(run)
+    assert "run failed at step 'Deploy to Lambda' (smoke-test-failed)" in text
+    assert "::error Smoke test failed: Version 4: ImportModuleError" in text
+    assert f"log: {tmp_path / 'run-1.log'}" in text
+
+
+def test_offline_base_image_failure_names_dockerfile_bench(tmp_path: Path) -> None:
+    """buildah failing to pull the Dockerfile's FROM offline is recognised, and the hint names
+    Dockerfile.bench as the fix (or says the bench file's own FROM is the problem)."""
+    pull = ("Error: creating build container: initializing source "
+            "docker://public.ecr.aws/lambda/python:3.12: pinging container registry "
+            "public.ecr.aws: Get \"https://public.ecr.aws/v2/\": dial tcp: lookup public.ecr.aws "
+            "on 10.0.0.53:53: no such host")
+    assert local_run.BASE_IMAGE_PULL.search(pull)
+    assert not local_run.BASE_IMAGE_PULL.search("ruff check . found 2 errors")
+    pipeline = local_run.Pipeline.__new__(local_run.Pipeline)
+    pipeline.app_dir = tmp_path
+    assert "add a Dockerfile.bench" in pipeline.base_image_hint()
+    (tmp_path / "Dockerfile.bench").write_text("FROM python:3.12\n")
+    assert "base image of Dockerfile.bench could not be pulled" in pipeline.base_image_hint()
 
 
 def test_missing_tools_are_named_with_install_hints(

@@ -72,7 +72,10 @@ def test_merge_builds_pushes_deploys_and_smoke_runs_the_real_handler(
     running the real handler (secret + raw S3 object from moto), and moves the alias to it."""
     run = run_named(pipeline, "deploy on merge")
     assert run.ok, run.log[-4000:]
-    assert "FAKE setup-python" in run.log and "passed" in run.log  # the app's own tests ran
+    # The app's own tests ran, in a fresh environment of the Python its workflow asks for.
+    assert "FAKE setup-python: asked for '3.12', providing Python 3.12." in run.log
+    assert "in a fresh environment" in run.log and "passed" in run.log
+    assert run.outputs["cache-hit"] == "false"  # ecr-push's own output
     assert run.built and not run.cache_hit
     assert run.before.alias_version == "1" and run.new_versions == ["2"]
     assert run.after.alias_version == "2"
@@ -94,6 +97,7 @@ def test_merge_without_app_change_skips_the_build(pipeline: local_run.Pipeline) 
     """A second merge with no change to the app is a cache hit: no build, no new version."""
     run = run_named(pipeline, "merge, no app change")
     assert run.ok, run.log[-4000:]
+    assert run.outputs["cache-hit"] == "true"
     assert run.cache_hit and not run.built
     assert run.new_versions == []
     assert run.after.alias_version == run.before.alias_version == "2"
@@ -125,7 +129,7 @@ def test_failed_smoke_test_leaves_production_untouched(pipeline: local_run.Pipel
     run = run_named(pipeline, "merge, smoke test fails")
     assert not run.ok
     assert run.failure_reason == "smoke-test-failed"
-    assert run.error_line == "Smoke test failed"
+    assert run.error_line.startswith("Smoke test failed: "), run.error_line
     assert "**What happened:**" in run.log and "Alias `live` was not touched" in run.log
     assert run.new_versions == ["4"]  # published, never given traffic
     alias = pipeline.bench.admin_client("lambda").get_alias(

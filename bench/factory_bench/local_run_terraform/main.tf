@@ -33,6 +33,19 @@ resource "aws_secretsmanager_secret_version" "app" {
   secret_string = jsonencode({ signing_key = var.signing_key })
 }
 
+# The on-failure destination for asynchronous invokes: a topic, since the bench's provider override
+# routes SNS but not SQS (the module's default DLQ) to moto.
+# Its ARN is spelled out (not the resource's attribute) so the module's count is known at plan.
+resource "aws_sns_topic" "failures" {
+  name = "${var.name}-failures"
+}
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  failures_topic_arn = "arn:aws:sns:us-east-1:${data.aws_caller_identity.current.account_id}:${var.name}-failures"
+}
+
 module "function" {
   source = "../modules/lambda-app"
 
@@ -42,6 +55,9 @@ module "function" {
   s3_read_prefixes  = ["${aws_s3_bucket.data.arn}/raw/"]
   s3_write_prefixes = ["${aws_s3_bucket.data.arn}/processed/${var.app}/"]
   secret_arns       = [aws_secretsmanager_secret.app.arn]
+
+  failure_destination_arn = local.failures_topic_arn
+  depends_on              = [aws_sns_topic.failures]
 
   environment_variables = {
     HOOPSTAT_DATA_BUCKET    = aws_s3_bucket.data.bucket

@@ -1,0 +1,4 @@
+variable "name" {
+  description = "Prefix of every resource (the app's name)."
+  type        = string
+}

@@ -1,0 +1,110 @@
+"""Time the whole hello-stats rehearsal (`./dev local-run`), with the split per stage and per job.
+
+Runs exactly what `factory-bench local-run` runs (same code, :func:`local_run.rehearse`), then
+prints the total, every stage (bench up, Terraform apply, seed, render, suite export, each act
+run, teardown), and inside each act run the time of each job's main steps as act logged them
+(setup-python, pip install, lint, tests; OIDC login, build and push, deploy). The issue 13.5 goal
+is 60 s on a 2-core machine; the load average at start and end is printed beside the figure,
+because other work on the same cores changes it.
+
+    .venv/bin/python benchmarks/local_run.py [--scenario deploy] [--runs 1] [--workdir DIR]
+
+Run from the suite checkout (`terraform` on PATH, the provider mirror, act, buildah,
+docker-registry: what `./dev local-run` needs). Exits 1 if a rehearsal fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from factory_bench import local_run
+
+ROOT = Path(__file__).resolve().parents[1]
+GOAL_SECONDS = 60.0
+# act ends each step with "[<workflow>/<job>]   ✅  Success - Main <step> [1.234s]".
+STEP_DONE = re.compile(
+    r"^\[(?P<job>[^\]]+)\]\s+(?:✅|❌)\s+(?:Success|Failure) - Main (?P<step>.+?) "
+    r"\[(?P<value>[0-9.]+)(?P<unit>ms|s|m\d*[0-9.]*s?)\]\s*$"
+)
+# The steps worth naming in the split (the caller's step names in the reusable workflows).
+NAMED = re.compile(r"^(Set up Python|Install.*|Lint|Test|Log in to AWS.*|Build and push.*|"
+                   r"Deploy to Lambda|Roll back.*|Terraform .*|Post the plan.*|Check out.*)$")
+
+
+def seconds(value: str, unit: str) -> float:
+    if unit == "ms":
+        return float(value) / 1000
+    if unit == "s":
+        return float(value)
+    # act prints minutes as e.g. "3m6.84s": value holds the minutes, unit the rest.
+    minutes_rest = re.fullmatch(r"m([0-9.]*)s?", unit)
+    return float(value) * 60 + (float(minutes_rest.group(1) or 0) if minutes_rest else 0.0)
+
+
+def step_split(log: str) -> list[tuple[str, str, float]]:
+    """(job, step, seconds) of each named main step, in log order."""
+    split = []
+    for line in log.splitlines():
+        match = STEP_DONE.match(line.strip())
+        if match and NAMED.match(match["step"]):
+            job = match["job"].rsplit("/", 1)[-1]
+            split.append((job, match["step"], seconds(match["value"], match["unit"])))
+    return split
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--app", type=Path, default=ROOT / "examples" / "hello-stats")
+    parser.add_argument("--scenario", action="append", choices=[*local_run.SCENARIOS],
+                        help="default: the default run's scenarios")
+    parser.add_argument("--runs", type=int, default=1, help="rehearsals to time (default 1)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep logs here")
+    args = parser.parse_args()
+    missing = local_run.preflight(ROOT)
+    if missing:
+        print("benchmarks/local_run.py needs: " + "; ".join(missing), file=sys.stderr)
+        return 1
+    names = tuple(args.scenario or local_run.DEFAULT_SCENARIOS)
+    totals: list[float] = []
+    for index in range(1, args.runs + 1):
+        workdir = ((args.workdir / f"run-{index}") if args.workdir
+                   else Path(tempfile.mkdtemp(prefix="hoopstat-local-run-bench-"))).resolve()
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        before = load()
+        done = local_run.rehearse(args.app.resolve(), workdir, suite_root=ROOT, keep=False,
+                                  scenario_names=names)
+        after = load()
+        if done.code != 0 or done.pipeline is None:
+            print(f"rehearsal {index} failed; logs in {workdir}", file=sys.stderr)
+            return 1
+        totals.append(done.total)
+        print(f"\n### rehearsal {index}: total {done.total:.1f}s (goal {GOAL_SECONDS:.0f}s); "
+              f"at start {before}; at end {after}")
+        print(f"{'stage':<34} {'seconds':>8}")
+        for stage, took in done.pipeline.timings.items():
+            print(f"{stage:<34} {took:>8.1f}")
+        accounted = sum(done.pipeline.timings.values())
+        print(f"{'(other: process start, checks)':<34} {done.total - accounted:>8.1f}")
+        for run in done.pipeline.runs:
+            print(f"\n{run.name} ({run.seconds:.1f}s, {run.image_step}):")
+            for job, step, took in step_split(run.log):
+                print(f"    {job:<40.40} {step:<44.44} {took:>7.1f}")
+    if len(totals) > 1:
+        print(f"\ntotals: {', '.join(f'{t:.1f}s' for t in totals)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
