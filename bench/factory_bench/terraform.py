@@ -31,7 +31,7 @@ AWS_PROVIDER_DIR = Path("registry.terraform.io") / "hashicorp" / "aws"
 # (and fail slowly without internet), so a new service in a module must be added here.
 SERVICES = (
     "budgets", "cloudwatch", "ecr", "iam", "kms", "lambda", "logs", "s3", "secretsmanager",
-    "sns", "sts",
+    "sns", "sqs", "sts",
 )
 
 OVERRIDE_FILE = "zz_bench_moto_override.tf"

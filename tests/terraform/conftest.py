@@ -66,7 +66,6 @@ def apply_example(
         )
         # SQS (lambda-app's dead-letter queue) is not among the bench's provider endpoints yet;
         # the provider also reads per-service endpoint variables.
-        workspace.env.setdefault("AWS_ENDPOINT_URL_SQS", bench.moto_url)
         workspace.init()
         result = Applied(workspace, account, credentials, bench.moto_url, variables)
         applied.append(result)
