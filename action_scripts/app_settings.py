@@ -76,7 +76,6 @@ PYTHON_VERSION = re.compile(r"3\.\d{1,2}")
 # Collects one problem: the key (as written in the file) and what is wrong with it.
 Problem = Callable[[str, str], None]
 
-TAG_PREFIX = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 ALARM_NAME = re.compile(r"[^,\n]{1,255}")
 
 
@@ -345,7 +344,7 @@ def _deploy(app: str, data: Mapping[str, Any], bad_top: Problem) -> Deploy | Non
     if not repository and "ecr-repository" not in data:
         note("ecr-repository", "is missing; expected " + validate.ECR_REPOSITORY_EXPECTED + ".")
     tag_prefix = _string(
-        data, "tag-prefix", note, TAG_PREFIX, 'up to 64 of letters, digits, `_.-`, e.g. "api-"'
+        data, "tag-prefix", note, validate.TAG_PREFIX, validate.TAG_PREFIX_EXPECTED
     )
     path_expected = "a path relative to the repository root (no `..`, no leading `/`)"
     dockerfile = _string(data, "dockerfile", note, validate.REPO_DIR, path_expected)

@@ -89,3 +89,13 @@ _TAG_VALUE_DROP = re.compile(r"[^\w .:/=+@-]", re.ASCII)
 def sanitize_tag_value(raw: str) -> str:
     """An STS session tag value: allowed characters only, at most 256 of them."""
     return _TAG_VALUE_DROP.sub("_", raw)[:256]
+
+
+# A per-app image tag prefix in a shared ECR repository (docs/adr/0010): ends in `-`, never holds
+# `src-` (content tags) nor starts with `lambda-` (rollback targets); 84 characters at most so
+# `<prefix><40-hex sha>` fits ECR's 128. ecr-push checks the same rules with the actual tags.
+TAG_PREFIX = re.compile(r"(?!lambda-)(?!.*src-)[A-Za-z0-9_][A-Za-z0-9_.-]{0,82}-", re.ASCII)
+TAG_PREFIX_EXPECTED = (
+    "letters, digits, `_`, `.` and `-` ending in `-` (e.g. `box-scores-`), at most 84 "
+    "characters, without `src-` and not starting with `lambda-`"
+)
