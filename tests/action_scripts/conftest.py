@@ -1,5 +1,6 @@
-"""Fixtures for the runtime's tests: the fault proxy in front of moto (``run_action`` is in
-tests/conftest.py)."""
+"""Fixtures for the runtime's tests: they run the actions as a runner step would (``GITHUB_ACTIONS``
+is ``true``; tests of terminal mode unset it themselves), and the fault proxy in front of moto
+(``run_action`` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ import pytest
 
 from factory_bench.fault_proxy import FaultProxy
 from factory_bench.stack import Bench
+
+
+@pytest.fixture(autouse=True)
+def under_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runner always sets GITHUB_ACTIONS=true; the runtime speaks workflow commands then."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
 
 
 @pytest.fixture
