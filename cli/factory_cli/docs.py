@@ -1,4 +1,5 @@
-"""``factory docs``: generate each action README's inputs/outputs tables from its action.yml.
+"""``factory docs``: generate README tables from metadata: each action's inputs/outputs from its
+action.yml, each Terraform module's variables/outputs from its variables.tf and outputs.tf.
 
 The tables live between ``<!-- factory-docs:inputs -->`` / ``<!-- factory-docs:outputs -->``
 markers and their ``<!-- /factory-docs -->`` end marker, so they cannot drift from the metadata;
@@ -74,6 +75,87 @@ def action_inputs(root: Path) -> str:
     return json.dumps(found, indent=1, sort_keys=True) + "\n"
 
 
+_BLOCK = re.compile(r'^(variable|output) "(?P<name>[^"]+)" \{\n(?P<body>.*?)^\}', re.M | re.S)
+_ATTRIBUTE = re.compile(r"^  (?P<key>[a-z_]+)\s*=\s*(?P<value>.*)$")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _balance(text: str) -> int:
+    bare = _STRINGS.sub('""', text)
+    return sum(bare.count(c) for c in "{[(") - sum(bare.count(c) for c in "}])")
+
+
+def _attributes(body: str) -> dict[str, str]:
+    """Top-level attributes of a `terraform fmt`-formatted block (nested blocks skipped)."""
+    found: dict[str, str] = {}
+    lines = body.splitlines()
+    index = 0
+    while index < len(lines):
+        match = _ATTRIBUTE.match(lines[index])
+        index += 1
+        if match is None:
+            continue
+        value = [match["value"]]
+        while _balance("\n".join(value)) > 0 and index < len(lines):
+            value.append(lines[index].strip())
+            index += 1
+        found[match["key"]] = " ".join(value)
+    return found
+
+
+def _hcl_string(value: str) -> str:
+    try:
+        return str(json.loads(value))
+    except ValueError:
+        return value
+
+
+def module_blocks(text: str, kind: str) -> list[tuple[str, dict[str, str]]]:
+    return [(m["name"], _attributes(m["body"])) for m in _BLOCK.finditer(text)
+            if m.group(1) == kind]
+
+
+def variables_table(text: str) -> str:
+    rows = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, attrs in module_blocks(text, "variable"):
+        default = f"`{_cell(attrs['default'])}`" if "default" in attrs else "**required**"
+        rows.append(f"| `{name}` | `{_cell(attrs.get('type', 'any'))}` | {default} | "
+                    f"{_cell(_hcl_string(attrs.get('description', '')))} |")
+    return "\n".join(rows)
+
+
+def module_outputs_table(text: str) -> str:
+    rows = ["| output | description |", "| --- | --- |"]
+    for name, attrs in module_blocks(text, "output"):
+        rows.append(f"| `{name}` | {_cell(_hcl_string(attrs.get('description', '')))} |")
+    return "\n".join(rows)
+
+
+def render_module(readme: str, module: Path) -> str:
+    """The module README with its variables/outputs tables from variables.tf and outputs.tf."""
+    tables = {
+        "variables": variables_table((module / "variables.tf").read_text()),
+        "outputs": module_outputs_table((module / "outputs.tf").read_text()),
+    }
+    for section, table in tables.items():
+        start = f"<!-- factory-docs:{section} -->"
+        if start not in readme:
+            heading = "Inputs" if section == "variables" else "Outputs"
+            readme = (f"{readme.rstrip()}\n\n## {heading}\n\n"
+                      f"Generated from {section if section == 'outputs' else 'variables'}.tf by "
+                      f"`factory docs`.\n\n{start}\n{END}\n")
+        pattern = re.compile(re.escape(start) + r".*?" + re.escape(END), re.DOTALL)
+        found = pattern.search(readme)
+        if found is None:
+            raise ValueError(f"README has no {start} ... {END} section")
+        readme = f"{readme[: found.start()]}{start}\n{table}\n{END}{readme[found.end() :]}"
+    return readme
+
+
+def module_dirs(root: Path) -> list[Path]:
+    return sorted(p.parent for p in (root / "terraform" / "modules").glob("*/variables.tf"))
+
+
 def action_dirs(root: Path) -> list[Path]:
     return sorted(p.parent for p in (root / "actions").glob("*/action.yml"))
 
@@ -100,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{readme_path}: {exc}", file=sys.stderr)
             stale.append(readme_path)
             continue
+        if wanted != current:
+            stale.append(readme_path)
+            if not args.check:
+                readme_path.write_text(wanted)
+    for module in module_dirs(args.suite_root):
+        readme_path = module / "README.md"
+        current = readme_path.read_text() if readme_path.exists() else f"# {module.name}\n"
+        wanted = render_module(current, module)
         if wanted != current:
             stale.append(readme_path)
             if not args.check:
