@@ -60,6 +60,8 @@ COPY_IGNORE = (".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_c
 BROKEN_HANDLER = "hoopstat_local_run_broken.handler"
 TOOLCACHE = Path(os.environ.get("HOOPSTAT_BENCH_TOOLCACHE")
                  or Path.home() / ".cache" / "hoopstat-bench" / "setup-python")
+# act gives each run its own HOME, so pip's default cache would start cold every run.
+PIP_CACHE = Path(os.environ.get("PIP_CACHE_DIR") or Path.home() / ".cache" / "pip")
 
 # The Terraform root the local run applies, next to a copy of terraform/modules (real .tf files
 # shipped with this package; tests run `terraform validate` on them). The composed
@@ -169,6 +171,14 @@ def step_outputs(log: str) -> dict[str, str]:
         if value or match["name"] not in outputs:
             outputs[match["name"]] = value
     return outputs
+
+
+def failed_step(log: str) -> str:
+    """The first failed step as the workflow names it (a composite action's inner step, the
+    ``"$GITHUB_ACTION_PATH/..."`` line, fails first; its caller's step is the one to name)."""
+    steps = [m["step"] for m in FAILED_STEP.finditer(log)]
+    named = [step for step in steps if "$GITHUB_ACTION_PATH" not in step]
+    return (named or steps or [""])[0]
 
 
 def first_error(log: str) -> str:
@@ -406,6 +416,7 @@ class Pipeline:
             # download cache outlive a run, as a hosted runner's image and actions/cache would;
             # every job still gets a fresh environment and installs its dependencies.
             "HOOPSTAT_BENCH_TOOLCACHE": str(TOOLCACHE),
+            "PIP_CACHE_DIR": str(PIP_CACHE),
         }
         before = self.snapshot()
         index = len(self.runs) + 1
@@ -425,7 +436,7 @@ class Pipeline:
             outputs=step_outputs(result.log),
             failure_reason=_first(r"failure-reason=([a-z-]+)", result.log),
             error_line=first_error(result.log),
-            failed_step=_first(FAILED_STEP.pattern, result.log),
+            failed_step=failed_step(result.log),
         )
         if run.failure_reason == "build-failed" and BASE_IMAGE_PULL.search(result.log):
             run.hint = self.base_image_hint()

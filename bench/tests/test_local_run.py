@@ -121,6 +121,7 @@ ACT_LOG = """\
   echo "::error title=Not this one::act echoes a step's script before running it"
 [Deploy hello-stats/deploy]   ❗  ::error title=Smoke test failed::Version 4: ImportModuleError
 [Deploy hello-stats/deploy]   ⚙  ::set-output:: failure-reason=smoke-test-failed
+[Deploy hello-stats/deploy]   ❌  Failure - Main "$GITHUB_ACTION_PATH/../factory-run.sh" x [3s]
 [Deploy hello-stats/deploy]   ❌  Failure - Main Deploy to Lambda [3.2s]
 [Deploy hello-stats/notify]   ⚙  ::set-output:: cache-hit=
 """
@@ -137,7 +138,7 @@ def make_run(log: str, tmp_path: Path, *, ok: bool = False) -> local_run.Run:
         outputs=local_run.step_outputs(log),
         failure_reason=local_run._first(r"failure-reason=([a-z-]+)", log),
         error_line=local_run.first_error(log),
-        failed_step=local_run._first(local_run.FAILED_STEP.pattern, log))
+        failed_step=local_run.failed_step(log))
 
 
 def test_rows_read_built_and_cache_hit_from_the_actions_outputs(tmp_path: Path) -> None:

@@ -113,13 +113,24 @@ def toolcache_entry(version: str, base: str) -> Path:
     """A pristine venv of ``base`` with pip only, made once per version, like a tool cache."""
     root = Path(os.environ.get("HOOPSTAT_BENCH_TOOLCACHE")
                 or Path.home() / ".cache" / "hoopstat-bench" / "setup-python")
-    entry = root / f"{version}-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
+    # v2: entries carry a current pip (see below).
+    entry = root / f"{version}-{hashlib.sha256(base.encode()).hexdigest()[:12]}-v2"
     if (entry / "ready").exists():
         return entry
     root.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=root))
     subprocess.run([base, "-m", "venv", "--clear", str(building / "venv")], check=True,
                    capture_output=True, timeout=300)
+    # A runner's tool-cache Python comes with a current pip, not the one ensurepip bundled with
+    # an older patch release (pip 23.2 backtracks for minutes where a current pip refuses an
+    # unsatisfiable requires-python at once). From the package index, once per entry.
+    upgraded = subprocess.run(
+        [str(building / "venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         "--disable-pip-version-check", "--upgrade", "pip"],
+        capture_output=True, text=True, timeout=300, check=False)
+    if upgraded.returncode != 0:
+        print(f"FAKE setup-python: could not upgrade pip from the index, keeping ensurepip's: "
+              f"{upgraded.stderr.strip().splitlines()[-1:] or upgraded.returncode}", flush=True)
     (building / "ready").write_text(base + "\n")
     try:
         building.rename(entry)
