@@ -220,6 +220,8 @@ data "aws_iam_policy_document" "deploy" {
         "ecr:DescribeImages",
         "ecr:DescribeRepositories",
         "ecr:GetDownloadUrlForLayer",
+        # ecr-push checks that a shared repository's lifecycle policy keeps each app's builds.
+        "ecr:GetLifecyclePolicy",
         "ecr:InitiateLayerUpload",
         "ecr:ListImages",
         "ecr:PutImage",
@@ -253,6 +255,8 @@ data "aws_iam_policy_document" "deploy" {
         "lambda:GetAlias",
         "lambda:GetFunction",
         "lambda:GetFunctionConfiguration",
+        # lambda-deploy warns about grants that invoke the unqualified function ($LATEST).
+        "lambda:GetPolicy",
         "lambda:ListAliases",
         "lambda:ListVersionsByFunction",
         "lambda:PublishVersion",
@@ -262,6 +266,19 @@ data "aws_iam_policy_document" "deploy" {
         "lambda:CreateAlias",
       ]
       resources = flatten([for arn in var.lambda_function_arns : [arn, "${arn}:*"]])
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.lambda_function_arns) > 0 ? [1] : []
+
+    content {
+      sid = "LambdaListConsumers"
+      # lambda-deploy warns about event source mappings on the unqualified function ($LATEST).
+      # ListEventSourceMappings supports no resource-level permission: AWS requires "*". It is
+      # read-only and returns mapping metadata, never data.
+      actions   = ["lambda:ListEventSourceMappings"]
+      resources = ["*"]
     }
   }
 
