@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from action_scripts import ecr_lifecycle
-
 from tests.helpers.terraform_examples import Applied, unique
 from tests.terraform.iam import ALLOWED, Request, decide
 
@@ -150,8 +149,9 @@ def test_github_oidc_customized_subjects(apply_example: ApplyExample) -> None:
     })
     outputs = applied.workspace.outputs()
     head = "repository_owner_id:7890:repository_id:123456"
-    deploy_wf = "hoopstat-haus/hoopstat-factory/.github/workflows/deploy-lambda-app.yml@refs/tags/v1"
-    plan_wf = "hoopstat-haus/hoopstat-factory/.github/workflows/terraform.yml@refs/tags/v1"
+    workflows = "hoopstat-haus/hoopstat-factory/.github/workflows"
+    deploy_wf = f"{workflows}/deploy-lambda-app.yml@refs/tags/v1"
+    plan_wf = f"{workflows}/terraform.yml@refs/tags/v1"
     assert outputs["subjects"] == [
         f"{head}:ref:refs/heads/main:job_workflow_ref:{deploy_wf}",
         f"{head}:environment:production:job_workflow_ref:{deploy_wf}",
