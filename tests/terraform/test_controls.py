@@ -144,7 +144,8 @@ def test_github_oidc_customized_subjects(apply_example: ApplyExample) -> None:
     role = unique("deploy")
     applied = apply_example("github-oidc", {
         "role_name": role, "repository": "hoopstat-haus/stats-api",
-        "subject_claim_keys": '["repository_owner_id","repository_id","context","job_workflow_ref"]',
+        "subject_claim_keys":
+            '["repository_owner_id","repository_id","context","job_workflow_ref"]',
         "repository_id": "123456", "repository_owner_id": "7890",
     })
     outputs = applied.workspace.outputs()
