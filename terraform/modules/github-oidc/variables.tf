@@ -306,7 +306,7 @@ variable "repository_owner_ids" {
 }
 
 variable "deploy_workflow_refs" {
-  description = "With `job_workflow_ref` in `subject_claim_keys`: the reusable workflows (at pinned refs) whose jobs may assume the deploy role, as GitHub writes the claim: `<owner>/<repo>/.github/workflows/<file>@<ref>`, e.g. `hoopstat-haus/hoopstat-factory/.github/workflows/deploy-lambda-app.yml@refs/tags/v1.4.0` (or `@<commit-sha>` when callers pin a SHA)."
+  description = "With `job_workflow_ref` in `subject_claim_keys`: the reusable workflows (at pinned refs) whose jobs may assume the deploy role, as GitHub writes the claim: `<owner>/<repo>/.github/workflows/<file>@<ref>`, e.g. `hoopstat-haus/hoopstat-factory/.github/workflows/deploy-lambda-app.yml@<release-sha>` (or `@<commit-sha>` when callers pin a SHA)."
   type        = list(string)
   default     = []
 
@@ -317,7 +317,7 @@ variable "deploy_workflow_refs" {
 }
 
 variable "plan_workflow_refs" {
-  description = "With `job_workflow_ref` in `subject_claim_keys`: the reusable workflows (at pinned refs) whose pull_request jobs may assume the plan role, e.g. `hoopstat-haus/hoopstat-factory/.github/workflows/terraform.yml@refs/tags/v1.4.0`."
+  description = "With `job_workflow_ref` in `subject_claim_keys`: the reusable workflows (at pinned refs) whose pull_request jobs may assume the plan role, e.g. `hoopstat-haus/hoopstat-factory/.github/workflows/terraform.yml@<release-sha>`."
   type        = list(string)
   default     = []
 
