@@ -361,9 +361,11 @@ def _report_human(err: FactoryError) -> None:
     if isinstance(err, InputError):
         for problem in err.problems:
             flag = input_flag_form.format(name=problem.name)
-            _human("error", problem.message, title=f"Invalid input {problem.name}",
+            # At a terminal the title names the flag the person typed (`-i target`, `--role-arn`).
+            _human("error", problem.message, title=f"Invalid {flag.split('=', 1)[0]}",
                    fix=f"`{flag}`: expected {problem.expected}.")
-        print("Nothing was changed: inputs are checked before any AWS call.", file=sys.stderr)
+        print("Nothing was changed: every input is checked before anything is done.",
+              file=sys.stderr)
         return
     _human("error", err.message, title=err.title, fix=err.fix)
     if err.details:

@@ -126,9 +126,9 @@ def test_terminal_input_errors_name_the_flag(tmp_path: Path) -> None:
     done = _factory("lambda-rollback", "-i", "function-name=bad name!", "-i", "target=nope",
                     env=_env(AWS_REGION="us-east-1"), cwd=tmp_path)
     assert done.returncode == 1
-    assert "error: Invalid input function-name: 'bad name!' is not valid." in done.stderr
+    assert "error: Invalid -i function-name: 'bad name!' is not valid." in done.stderr
     assert "`-i function-name=…`: expected" in done.stderr
-    assert "error: Invalid input target:" in done.stderr and "`-i target=…`" in done.stderr
+    assert "error: Invalid -i target:" in done.stderr and "`-i target=…`" in done.stderr
     assert "Nothing was changed" in done.stderr
     assert not WORKFLOW_COMMAND.search(done.stdout + done.stderr)
 

@@ -205,7 +205,7 @@ def test_bad_values_fail_naming_the_input(
             args += [flag, value]
     assert init(repo, *args) == 1
     out = both(capsys)
-    assert f"error: Invalid input {name}:" in out
+    assert f"error: Invalid --{name}:" in out
     assert f"`--{name}`: expected" in out  # a terminal names the flag, not an action input
     assert not (repo / ".github").exists()
 
@@ -215,7 +215,7 @@ def test_first_run_needs_the_app_values(repo: Path, capsys: pytest.CaptureFixtur
     assert init(repo, "--ref", SHA) == 1
     out = both(capsys)
     for name in ("app", "function", "ecr-repository", "role-arn", "region"):
-        assert f"error: Invalid input {name}:" in out
+        assert f"error: Invalid --{name}:" in out
 
 
 def test_unreleased_suite_needs_an_explicit_ref(
@@ -224,7 +224,7 @@ def test_unreleased_suite_needs_an_explicit_ref(
     """A suite checkout that is not a release refuses to guess the pin."""
     monkeypatch.setattr(init_repo, "released", lambda: ("", ""))
     assert init(repo, *APP) == 1
-    assert "error: Invalid input ref:" in both(capsys)
+    assert "error: Invalid --ref:" in both(capsys)
 
 
 def test_released_suite_pins_its_own_sha(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -451,7 +451,7 @@ def test_new_app_bad_name_fails_naming_the_input(
     new-app, and no directory is created."""
     target = tmp_path / "new"
     assert init_repo.main([f"--new-app={name}", "--dir", str(target), *NEW_APP]) == 1
-    assert "error: Invalid input new-app:" in both(capsys)
+    assert "error: Invalid --new-app:" in both(capsys)
     assert not target.exists()
 
 
@@ -463,7 +463,7 @@ def test_new_app_bad_values_are_reported_before_anything_is_written(
     args = [*NEW_APP]
     args[args.index("--role-arn") + 1] = "deploy-role"
     assert init_repo.main(["--new-app", "shot-charts", "--dir", str(target), *args]) == 1
-    assert "error: Invalid input role-arn:" in both(capsys)
+    assert "error: Invalid --role-arn:" in both(capsys)
     assert not target.exists()
 
 
@@ -517,7 +517,7 @@ def test_new_app_name_length_is_bounded_by_the_apps_own_lint(
     argv = ["--new-app", name_of_length(longest + 1), "--dir", str(too_long), *NEW_APP]
     assert init_repo.main(argv) == 1
     out = both(capsys)
-    assert "error: Invalid input new-app:" in out
+    assert "error: Invalid --new-app:" in out
     assert f"at most {longest} characters" in out
     assert not too_long.exists()
 
