@@ -883,6 +883,14 @@ def run(argv: list[str]) -> None:
             )
         return
     apply(repo, result)
+    if app_files:
+        # The runtime library travels with the app (docs/adr/0011): a path dependency, no git URL.
+        from factory_cli import vendor_runtime
+
+        for path in vendor_runtime.vendor(
+            repo, origin=f"{values['suite']}@{values['suite-ref']}"
+        ):
+            runner.info(f"  vendored     {path}")
     runner.info(f"  recorded     {MANIFEST}")
     runner.info("Next steps:")
     for number, step in enumerate(

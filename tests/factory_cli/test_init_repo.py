@@ -339,7 +339,8 @@ def test_packaged_template_app_matches_the_example() -> None:
 
 def test_new_app_has_the_template_files_renamed(scaffolded: Path) -> None:
     """Every template file is written with the example's name replaced in all its spellings,
-    the runtime pinned to the release, and the workflows rendered for the new app."""
+    the runtime library vendored as a path dependency (no git URL), and the workflows rendered
+    for the new app."""
     files = app_files(scaffolded)
     assert set(files) >= {
         "Dockerfile", "Dockerfile.bench", "README.md", "pyproject.toml", "requirements.txt",
@@ -349,7 +350,7 @@ def test_new_app_has_the_template_files_renamed(scaffolded: Path) -> None:
         ".github/workflows/rollback.yml", init_repo.MANIFEST,
     }  # fmt: skip
     leftovers = [path for path, text in files.items()  # the manifest names its template
-                 if path != init_repo.MANIFEST
+                 if path != init_repo.MANIFEST and not path.startswith("libs/")
                  and re.search(r"hello[-_ ]?stats", path + text, re.I)]  # fmt: skip
     assert not leftovers
     assert files["README.md"].startswith("# shot-charts\n")
@@ -358,8 +359,11 @@ def test_new_app_has_the_template_files_renamed(scaffolded: Path) -> None:
     assert "FROM public.ecr.aws/lambda/python:" in files["Dockerfile"]
     assert 'os.environ["SHOT_CHARTS_SECRET_NAME"]' in files["app/handler.py"]
     assert "from hoopstat_runtime import" in files["app/handler.py"]
-    assert ("git+https://github.com/hoopstat-haus/hoopstat-factory@v1.2.3"
-            "#subdirectory=libs/hoopstat-runtime") in files["requirements.txt"]  # fmt: skip
+    assert "./libs/hoopstat-runtime" in files["requirements.txt"]
+    assert "git+" not in files["requirements.txt"] + files["Dockerfile"]
+    assert "libs/hoopstat-runtime/pyproject.toml" in files
+    assert "libs/hoopstat-runtime/src/hoopstat_runtime/secrets.py" in files
+    assert "hoopstat-haus/hoopstat-factory@" in files["libs/hoopstat-runtime/VENDORED.md"]
     deploy = yaml.safe_load(files[".github/workflows/deploy.yml"])["jobs"]["deploy"]["with"]
     assert deploy["function-name"] == "shot-charts"
     assert deploy["ecr-repository"] == "hoopstat/shot-charts"
