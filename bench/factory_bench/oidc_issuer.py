@@ -6,7 +6,9 @@ does: ``GET <ACTIONS_ID_TOKEN_REQUEST_URL>&audience=X`` with ``Authorization: be
 token>`` answers ``{"value": "<jwt>"}``.
 
 The run context (repository, ref, event, environment...) travels in the request URL's ``ctx``
-parameter, set per workflow run by the bench, since one issuer serves many runs.
+parameter, set per workflow run by the bench, since one issuer serves many runs. A context with
+``sub_claim_keys`` (the repository's OIDC subject template, GitHub's ``include_claim_keys``) gets
+a customized ``sub``; without it, GitHub's default template ``["repo", "context"]`` applies.
 
 Run: ``python -m factory_bench.oidc_issuer [--port N]``; it prints one JSON line with its
 URLs once listening.
@@ -29,6 +31,52 @@ from factory_bench.jwt import SigningKey, b64url, b64url_decode
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
+DEFAULT_SUB_CLAIM_KEYS = ("repo", "context")
+
+
+def _context_part(ref: str, event: str, environment: Any) -> str:
+    # GitHub's `context`: the environment if the job has one, `pull_request` for a pull request
+    # without one, else the ref.
+    if environment:
+        return f"environment:{environment}"
+    if event in {"pull_request", "pull_request_target"}:
+        return "pull_request"
+    return f"ref:{ref}"
+
+
+def subject(
+    claims: dict[str, Any],
+    keys: list[str] | tuple[str, ...],
+    context: str,
+    *,
+    immutable: bool = False,
+) -> str:
+    """``sub`` for a subject template, as GitHub builds it: each key as ``key:value``, joined by
+    ``:`` in the template's order; ``repo`` is ``repo:<owner>/<name>`` and ``context`` is the bare
+    context (``environment:<name>``, ``pull_request`` or ``ref:<ref>``). For example
+    ``["repo", "context", "job_workflow_ref"]`` gives
+    ``repo:o/r:environment:prod:job_workflow_ref:o/w/.github/workflows/d.yml@refs/heads/main``.
+    ``immutable`` (ctx ``immutable_subjects``) gives ``repo`` GitHub's immutable form
+    ``repo:<owner>@<owner-id>/<name>@<repository-id>``."""
+    parts: list[str] = []
+    for key in keys:
+        if key == "context":
+            parts.append(context)
+        elif key == "repo" and immutable:
+            # GitHub's immutable subject format: `<owner>@<owner-id>/<name>@<repository-id>`.
+            owner, name = str(claims["repository"]).split("/", maxsplit=1)
+            parts.append(
+                f"repo:{owner}@{claims['repository_owner_id']}/{name}@{claims['repository_id']}"
+            )
+        elif key == "repo":
+            parts.append(f"repo:{claims['repository']}")
+        elif key in claims and key != "sub":
+            parts.append(f"{key}:{claims[key]}")
+        else:
+            raise ValueError(f"subject template key {key!r} is not a claim of this token")
+    return ":".join(parts)
+
+
 def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None) -> dict[str, Any]:
     """The claims GitHub puts in a job's token, derived from the run context like GitHub does."""
     issued = int(time.time()) if now is None else now
@@ -38,21 +86,17 @@ def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None)
     event = str(ctx.get("event_name", "push"))
     environment = ctx.get("environment")
     workflow_path = str(ctx.get("workflow_path", ".github/workflows/deploy.yml"))
-    if environment:
-        sub = f"repo:{repository}:environment:{environment}"
-    elif event in {"pull_request", "pull_request_target"}:
-        sub = f"repo:{repository}:pull_request"
-    else:
-        sub = f"repo:{repository}:ref:{ref}"
     workflow_ref = f"{repository}/{workflow_path}@{ref}"
     claims: dict[str, Any] = {
         "jti": secrets.token_hex(16),
-        "sub": sub,
+        "sub": "",
         "aud": audience,
         "ref": ref,
         "sha": str(ctx.get("sha", "0" * 40)),
         "repository": repository,
+        "repository_id": str(ctx.get("repository_id", "100000001")),
         "repository_owner": owner,
+        "repository_owner_id": str(ctx.get("repository_owner_id", "100000000")),
         "repository_visibility": "private",
         "run_id": str(ctx.get("run_id", "1")),
         "run_number": str(ctx.get("run_number", "1")),
@@ -71,6 +115,13 @@ def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None)
     }
     if environment:
         claims["environment"] = str(environment)
+    keys = ctx.get("sub_claim_keys") or DEFAULT_SUB_CLAIM_KEYS
+    claims["sub"] = subject(
+        claims,
+        [str(k) for k in keys],
+        _context_part(ref, event, environment),
+        immutable=bool(ctx.get("immutable_subjects", False)),
+    )
     return claims
 
 
@@ -146,7 +197,12 @@ class Issuer:
                     owner = str(ctx.get("repository", "hoopstat-haus/x")).split("/")[0]
                     # GitHub's default audience is the owner's URL when none is asked for.
                     audience = query.get("audience", [f"https://github.com/{owner}"])[0]
-                    token = issuer.key.sign(github_claims(ctx, audience))
+                    try:
+                        claims = github_claims(ctx, audience)
+                    except ValueError as exc:
+                        self._json(400, {"message": str(exc)})
+                        return
+                    token = issuer.key.sign(claims)
                     self._json(200, {"count": len(token), "value": token})
                 else:
                     self._json(404, {"message": "not found"})

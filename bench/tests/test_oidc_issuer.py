@@ -30,6 +30,62 @@ def test_sub_follows_github_rules(ctx: dict[str, str], sub: str) -> None:
     assert github_claims(ctx, "sts.amazonaws.com")["sub"] == sub
 
 
+WORKFLOW = "hoopstat-haus/hoopstat-factory/.github/workflows/deploy-lambda-app.yml@refs/tags/v1"
+
+
+@pytest.mark.parametrize(
+    "ctx,sub",
+    [
+        (  # GitHub docs' example template ["repo", "context", "job_workflow_ref"]
+            {"environment": "prod", "job_workflow_ref": WORKFLOW},
+            f"repo:o/r:environment:prod:job_workflow_ref:{WORKFLOW}",
+        ),
+        (
+            {"repository_owner_id": "7", "repository_id": "42", "ref": "refs/heads/main"},
+            "repository_owner_id:7:repository_id:42:ref:refs/heads/main:job_workflow_ref:"
+            "o/r/.github/workflows/deploy.yml@refs/heads/main",
+        ),
+        (
+            {"repository_owner_id": "7", "repository_id": "42", "event_name": "pull_request",
+             "ref": "refs/pull/3/merge", "job_workflow_ref": WORKFLOW},
+            f"repository_owner_id:7:repository_id:42:pull_request:job_workflow_ref:{WORKFLOW}",
+        ),
+    ],
+)
+def test_sub_follows_a_customized_template(ctx: dict[str, str], sub: str) -> None:
+    """With sub_claim_keys, sub is each key as key:value joined by ':' in template order, the
+    context key giving the bare context and repo the repository."""
+    keys = (
+        ["repo", "context", "job_workflow_ref"]
+        if "environment" in ctx
+        else ["repository_owner_id", "repository_id", "context", "job_workflow_ref"]
+    )
+    claims = github_claims({"repository": "o/r", **ctx, "sub_claim_keys": keys}, "aud")
+    assert claims["sub"] == sub
+
+
+def test_repository_ids_are_claims_with_defaults() -> None:
+    """repository_id and repository_owner_id are string claims, from the context or defaults."""
+    given = github_claims({"repository_id": 42, "repository_owner_id": 7}, "aud")
+    assert (given["repository_id"], given["repository_owner_id"]) == ("42", "7")
+    default = github_claims({}, "aud")
+    assert default["repository_id"].isdigit() and default["repository_owner_id"].isdigit()
+
+
+def test_immutable_subjects_name_owner_and_repository_by_id() -> None:
+    """With immutable_subjects, the repo part reads repo:<owner>@<owner-id>/<name>@<repo-id>."""
+    ctx = {"repository": "octocat/my-repo", "repository_owner_id": "123456",
+           "repository_id": "456789", "immutable_subjects": True}
+    sub = github_claims(ctx, "aud")["sub"]
+    assert sub == "repo:octocat@123456/my-repo@456789:ref:refs/heads/main"
+
+
+def test_template_key_that_is_no_claim_is_refused() -> None:
+    """A template key naming no claim of the token (environment outside one) raises ValueError."""
+    with pytest.raises(ValueError, match="environment"):
+        github_claims({"sub_claim_keys": ["repo", "environment"]}, "aud")
+
+
 def test_served_token_verifies_against_jwks(bench: Bench) -> None:
     """A token from the runner-style endpoint is RS256-signed by a key in the issuer's JWKS."""
     env = bench.oidc_env({"repository": "hoopstat-haus/x", "ref": "refs/heads/main"})
