@@ -108,7 +108,9 @@ def registry_config(*, root: Path, port: int, htpasswd: Path, bridge_url: str) -
                 {
                     "name": "ecr-bridge",
                     "url": bridge_url,
-                    "timeout": "5s",
+                    # Generous: on a loaded 2-core machine applying an event to moto can take
+                    # seconds, and a timed-out event is queued again behind the next ones.
+                    "timeout": "30s",
                     "threshold": 3,
                     "backoff": "200ms",
                     "ignore": {"mediatypes": ["application/octet-stream"], "actions": ["pull"]},
