@@ -38,6 +38,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 MANIFEST_TYPES = frozenset(
     {
@@ -122,6 +123,14 @@ def registry_config(*, root: Path, port: int, htpasswd: Path, bridge_url: str) -
     return json.dumps(config, indent=2)
 
 
+def transient(exc: Exception) -> bool:
+    """Whether ``exc`` may pass on a retry: a network or server error, not an ECR refusal."""
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) >= 500
+    return isinstance(exc, (OSError, BotoCoreError))
+
+
 class EcrBridge:
     """Applies registry events to moto's ECR, the way ECR's control plane learns of pushes."""
 
@@ -131,6 +140,7 @@ class EcrBridge:
         self._auth = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         self._lock = threading.Lock()
         self.applied = 0
+        self.lost = 0
 
     def fetch_manifest(self, repository: str, digest: str, media_type: str) -> str:
         request = urllib.request.Request(
@@ -141,7 +151,38 @@ class EcrBridge:
             body: bytes = response.read()
         return body.decode()
 
-    def handle(self, event: dict[str, Any]) -> None:
+    def handle(self, event: dict[str, Any], *, attempts: int = 5) -> None:
+        """Apply ``event``, retrying transient failures so that a loaded machine loses none.
+
+        A lost event is an image ECR never learns of: the action then waits for it and fails
+        with ``push-failed``, long after the cause. So a failure (moto answering slowly or with
+        a 5xx, the manifest fetch timing out) is tried again with a growing pause, and only
+        after ``attempts`` is it logged as LOST, naming the event.
+        """
+        delay = 0.2
+        for attempt in range(1, attempts + 1):
+            try:
+                self._apply(event)
+                return
+            except Exception as exc:
+                if not transient(exc):
+                    # ECR's own refusal (an IMMUTABLE re-tag, say) is the answer, not a hiccup.
+                    print(f"bridge: event {event.get('id')} refused by ECR: {exc!r}",
+                          file=sys.stderr, flush=True)
+                    return
+                if attempt == attempts:
+                    print(f"bridge: event {event.get('id')} LOST after {attempts} attempts "
+                          f"({event.get('action')} {event.get('target', {}).get('repository')}"
+                          f"@{event.get('target', {}).get('digest')}): {exc!r}",
+                          file=sys.stderr, flush=True)
+                    self.lost += 1
+                    return
+                print(f"bridge: event {event.get('id')} attempt {attempt} failed, retrying: "
+                      f"{exc!r}", file=sys.stderr, flush=True)
+                time.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    def _apply(self, event: dict[str, Any]) -> None:
         target = event.get("target", {})
         media_type = str(target.get("mediaType", ""))
         repository = str(target.get("repository", ""))
@@ -192,11 +233,7 @@ def serve_bridge(bridge: EcrBridge, port: int) -> ThreadingHTTPServer:
             length = int(self.headers.get("Content-Length") or 0)
             envelope = json.loads(self.rfile.read(length) or b"{}")
             for event in envelope.get("events", []):
-                try:
-                    bridge.handle(event)
-                except Exception as exc:
-                    print(f"bridge: event {event.get('id')} not applied: {exc!r}",
-                          file=sys.stderr, flush=True)
+                bridge.handle(event)
             # Always 200: a refused event would be re-sent forever by the registry's queue.
             self.send_response(200)
             self.end_headers()

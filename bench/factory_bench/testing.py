@@ -56,6 +56,13 @@ class BenchRegistry:
     url: str
     username: str
     password: str
+    log_path: Path | None = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the registry process's log: the bridge's retries and LOST events."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     @property
     def host(self) -> str:
@@ -75,7 +82,7 @@ def registry(bench: Bench, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     try:
         yield BenchRegistry(url=service.info["url"], username=service.info["username"],
-                            password=service.info["password"])
+                            password=service.info["password"], log_path=service.log_path)
     finally:
         service.stop()
 

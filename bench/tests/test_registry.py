@@ -10,8 +10,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
+from factory_bench.fault_proxy import FaultProxy
+from factory_bench.registry import EcrBridge
 from factory_bench.stack import Bench
 from factory_bench.testing import BenchRegistry
 
@@ -136,3 +140,62 @@ def test_scan_on_push_is_honoured(registry: BenchRegistry, bench: Bench) -> None
     assert result["imageScanStatus"]["status"] == "COMPLETE"
     with pytest.raises(ecr.exceptions.ScanNotFoundException):
         ecr.describe_image_scan_findings(repositoryName=plain, imageId={"imageDigest": d2})
+
+
+def bridge_through(proxy: FaultProxy, registry: BenchRegistry) -> EcrBridge:
+    """An EcrBridge whose ECR calls pass the fault proxy, with botocore's own retries off."""
+    ecr = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1",
+    ).client("ecr", endpoint_url=proxy.url,
+             config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    return EcrBridge(ecr=ecr, registry_url=registry.url, auth=("AWS", registry.password))
+
+
+def forgotten_push(registry: BenchRegistry, bench: Bench, prefix: str) -> tuple[str, str, dict]:
+    """A manifest in the registry that ECR no longer shows, and the push event that names it."""
+    repository = unique(prefix)
+    bench.admin_client("ecr").create_repository(repositoryName=repository)
+    digest, _ = push_image(registry, repository, "v1", b"layer-" + prefix.encode())
+    ecr_image(bench, repository, digest)
+    bench.admin_client("ecr").batch_delete_image(repositoryName=repository,
+                                                 imageIds=[{"imageDigest": digest}])
+    ecr_image(bench, repository, digest, gone=True)
+    event = {"id": "e1", "action": "push", "target": {
+        "mediaType": V2S2, "repository": repository, "digest": digest, "tag": "v1"}}
+    return repository, digest, event
+
+
+def test_bridge_retries_server_errors_so_no_push_is_lost(
+    registry: BenchRegistry, bench: Bench,
+) -> None:
+    """Two 500s from ECR on PutImage do not lose the event: the third attempt records the image."""
+    proxy = FaultProxy(bench.moto_url).start()
+    try:
+        repository, digest, event = forgotten_push(registry, bench, "bridge/retry")
+        proxy.add(service="ecr", operation="PutImage", status=500, code="ServerException",
+                  times=2)
+        bridge = bridge_through(proxy, registry)
+        bridge.handle(event)
+        assert proxy.injected == ["ecr:PutImage"] * 2
+        assert (bridge.applied, bridge.lost) == (1, 0)
+        assert ecr_image(bench, repository, digest)["imageTags"] == ["v1"]
+    finally:
+        proxy.stop()
+
+
+def test_bridge_takes_an_ecr_refusal_as_the_answer(
+    registry: BenchRegistry, bench: Bench,
+) -> None:
+    """A 4xx from ECR (its refusal, not a blip) is not retried and the image stays unrecorded."""
+    proxy = FaultProxy(bench.moto_url).start()
+    try:
+        repository, digest, event = forgotten_push(registry, bench, "bridge/refused")
+        proxy.add(service="ecr", operation="PutImage", status=400,
+                  code="InvalidParameterException", times=-1)
+        bridge = bridge_through(proxy, registry)
+        bridge.handle(event)
+        assert proxy.injected == ["ecr:PutImage"]
+        assert (bridge.applied, bridge.lost) == (0, 0)
+        ecr_image(bench, repository, digest, gone=True)
+    finally:
+        proxy.stop()

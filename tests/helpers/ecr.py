@@ -22,6 +22,8 @@ class PushRun:
     outputs: dict[str, str]
     log: str
     summary: str
+    # The bench registry's log tail when the push failed: why an image never reached ECR.
+    bench_log: str = ""
 
 
 def read_outputs(path: Path) -> dict[str, str]:
@@ -49,6 +51,7 @@ def run_push(
     bench: Bench,
     registry_url: str,
     workspace: Path,
+    registry_log: Any = None,
     inputs: dict[str, str],
     sha: str | None = None,
     extra_env: dict[str, str] | None = None,
@@ -81,7 +84,8 @@ def run_push(
     log = capsys.readouterr().out
     summary_path = run_dir / "summary"
     return PushRun(code, read_outputs(run_dir / "output"), log,
-                   summary_path.read_text() if summary_path.exists() else "")
+                   summary_path.read_text() if summary_path.exists() else "",
+                   registry_log() if code and registry_log else "")
 
 
 def skopeo_inspect(reference: str, *, username: str, password: str, raw: bool = False) -> Any:
