@@ -16,6 +16,10 @@ One command, nothing to click:
 5. prints what happened (builds, digests, versions, alias before/after, timings) and stops
    everything it started.
 
+``--scenario terraform`` adds the app's Terraform (PR plan → comment → merge → apply the reviewed
+plan → deploy); ``--scenario monorepo`` rehearses the real client's monorepo fixture whole
+(:mod:`factory_bench.local_run_monorepo`); ``--scenario all`` runs the three on one bench.
+
 Local-only stand-ins, said out loud in the output: the image is built from ``Dockerfile.bench``
 when the app has one (the Lambda base image cannot be pulled offline); third-party actions the
 workflows name are FAKE stubs from ``bench/factory_bench/stubs`` (act cannot fetch them offline).
@@ -43,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factory_bench import act
+from factory_bench import act, local_run_monorepo
 from factory_bench import terraform as tf
 from factory_bench.stack import Bench, BenchError
 from factory_cli import init_repo, vendor_runtime
@@ -764,19 +768,13 @@ def terraform_then_deploy(pipeline: Pipeline, *, suite: Path, cache: Path) -> li
     return terraform_scenarios(pipeline, suite=suite, cache=cache, deploy_after=True)
 
 
-def monorepo_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
-    """Hook for issue 13.3's monorepo rehearsal (a whole repo with apps/ and libs/, rendered by
-    `factory init` for monorepos): not built yet."""
-    raise LocalRunError("the monorepo scenario is not available yet: it needs `factory init` "
-                        "for monorepos (issue 13.3); run --scenario deploy or terraform")
-
-
 # Selectable with --scenario; "all" runs them in this order on one bench and one Terraform apply.
 SCENARIOS: dict[str, Callable[..., list[Run]]] = {
     "terraform": terraform_then_deploy,
     "deploy": deploy_scenarios,
-    "monorepo": monorepo_scenarios,
 }
+# The monorepo rehearsal needs no app of its own: rehearse() runs it after the app's scenarios.
+SCENARIO_CHOICES = (*SCENARIOS, "monorepo")
 DEFAULT_SCENARIOS = ("deploy",)
 
 
@@ -861,7 +859,10 @@ def rehearse(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "", k
           f"{', '.join(scenario_names)})", flush=True)
     bench = Bench(workdir / "bench", registry=True)
     pipeline: Pipeline | None = None
+    haus: local_run_monorepo.Haus | None = None
     failed: Run | None = None
+    failed_row: local_run_monorepo.MonoRun | None = None
+    single_app = [name for name in scenario_names if name != "monorepo"]
     try:
         with contextlib.ExitStack() as stack:
             bench_started = time.monotonic()
@@ -872,45 +873,70 @@ def rehearse(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "", k
             pipeline = Pipeline(bench=bench, app_dir=app_dir, workdir=workdir, app=app,
                                 suite_root=suite_root)
             pipeline.timings["bench up"] = time.monotonic() - bench_started
-            provisioned = pipeline.provision()
-            print(f"  terraform applied in {pipeline.timings['terraform apply']:.1f}s: role "
-                  f"{provisioned.deploy_role_arn}, function {provisioned.function_name}",
-                  flush=True)
-            pipeline.seed()
-            with pipeline.timed("render"):
-                pipeline.render()
+            if single_app:
+                provisioned = pipeline.provision()
+                print(f"  terraform applied in {pipeline.timings['terraform apply']:.1f}s: role "
+                      f"{provisioned.deploy_role_arn}, function {provisioned.function_name}",
+                      flush=True)
+                pipeline.seed()
+                with pipeline.timed("render"):
+                    pipeline.render()
+                print(f"  rendered .github/workflows/deploy.yml and rollback.yml (pinned "
+                      f"@{pipeline.suite_sha[:12]}) with factory init", flush=True)
             with pipeline.timed("suite export"):
                 suite = act.export_suite(suite_root, workdir / "suite")
-            print(f"  rendered .github/workflows/deploy.yml and rollback.yml (pinned "
-                  f"@{pipeline.suite_sha[:12]}) with factory init", flush=True)
             try:
-                for name in scenario_names:
+                for name in single_app:
                     if name == "terraform" and "deploy" in scenario_names:
                         # The deploy rows start with the merge's deploy: no separate one here.
                         terraform_scenarios(pipeline, suite=suite, cache=workdir / "act-cache",
                                             deploy_after=False)
                         continue
                     SCENARIOS[name](pipeline, suite=suite, cache=workdir / "act-cache")
+                if "monorepo" in scenario_names:
+                    with pipeline.timed("monorepo"):
+                        haus = local_run_monorepo.run_monorepo(
+                            bench, registry_url=bench.registry_url or "", suite_root=suite_root,
+                            suite=suite, ref=act.git(suite_root, "rev-parse", "HEAD"),
+                            workdir=workdir, cache=workdir / "act-cache")
             except ScenarioFailed as exc:
                 failed = exc.run
+            except local_run_monorepo.RowFailed as exc:
+                failed_row = exc.run
+                haus = exc.haus
             teardown = time.monotonic()
         pipeline.timings["teardown"] = time.monotonic() - teardown
-    except (LocalRunError, BenchError, tf.TerraformError) as exc:
+    except (LocalRunError, local_run_monorepo.MonorepoError, BenchError,
+            tf.TerraformError) as exc:
         print(f"❌ local run stopped: {exc}", file=sys.stderr, flush=True)
-        if pipeline is None or not pipeline.runs:
+        if pipeline is None or not (pipeline.runs or haus):
             return Rehearsal(1, "", pipeline, time.monotonic() - started)
     finally:
         if not keep:
             for heavy in ("suite", "act-cache", "tf", "tf-src"):
                 shutil.rmtree(workdir / heavy, ignore_errors=True)
     total = time.monotonic() - started
-    text = summary(pipeline, total)
+    parts = [summary(pipeline, total)] if pipeline.runs else []
+    if haus is not None:
+        parts.append(local_run_monorepo.summary(haus))
+        if not pipeline.runs:
+            parts.append("\nTimings: " + ", ".join(f"{k} {v:.1f}s" for k, v in
+                                                   pipeline.timings.items())
+                         + f"; total {total:.1f}s")
+    text = "\n".join(parts)
     print(text, flush=True)
     if failed is not None:
         print("\n" + stopped(failed), file=sys.stderr, flush=True)
+    if failed_row is not None:
+        error = first_error(failed_row.log)
+        print(f"\n❌ local run stopped at monorepo '{failed_row.label}': {failed_row.detail}"
+              + (f"\n   ::error {error}" if error else "") + f"\n   log: {failed_row.log_path}",
+              file=sys.stderr, flush=True)
     print(f"\nLogs in {workdir}; everything the run started is stopped.", flush=True)
-    bad = failed is not None or any(not run.verdict for run in pipeline.runs)
-    return Rehearsal(1 if bad or not pipeline.runs else 0, text, pipeline, total)
+    rows = [run.verdict for run in pipeline.runs]
+    rows += [run.verdict for run in haus.runs.values()] if haus is not None else []
+    bad = failed is not None or failed_row is not None or not all(rows)
+    return Rehearsal(1 if bad or not rows else 0, text, pipeline, total)
 
 
 def run_local(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "",
@@ -941,9 +967,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", type=Path, default=None,
                         help="the app to rehearse (default SUITE_ROOT/examples/hello-stats)")
     parser.add_argument("--app-name", default="", help="app name (default: the directory's)")
-    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "all"],
+    parser.add_argument("--scenario", action="append", choices=[*SCENARIO_CHOICES, "all"],
                         help="what to rehearse (repeatable; default: "
-                             f"{', '.join(DEFAULT_SCENARIOS)}; all: {', '.join(SCENARIOS)})")
+                             f"{', '.join(DEFAULT_SCENARIOS)}; all: "
+                             f"{', '.join(SCENARIO_CHOICES)}). monorepo rehearses the real "
+                             "client's fixture, tests/fixtures/hoopstat-monorepo, and needs no "
+                             "--app")
     parser.add_argument("--workdir", type=Path, default=None, help="keep logs here")
     parser.add_argument("--keep", action="store_true",
                         help="also keep the suite export, act cache and Terraform files")
@@ -951,8 +980,13 @@ def main(argv: list[str] | None = None) -> int:
     suite_root = args.suite_root.resolve()
     app_dir = args.app or suite_root / "examples" / "hello-stats"
     chosen = tuple(args.scenario or DEFAULT_SCENARIOS)
-    names = tuple(SCENARIOS) if "all" in chosen else tuple(dict.fromkeys(chosen))
-    problem = app_problem(app_dir)
+    names = SCENARIO_CHOICES if "all" in chosen else tuple(dict.fromkeys(chosen))
+    problem = app_problem(app_dir) if set(names) - {"monorepo"} else ""
+    if "monorepo" in names and not problem:
+        try:
+            local_run_monorepo.find_fixture(suite_root)
+        except local_run_monorepo.MonorepoError as exc:
+            problem = str(exc)
     if problem:
         print(f"factory local-run: {problem}", file=sys.stderr)
         return 1

@@ -214,6 +214,15 @@ class Bench:
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": str(issuer["request_token"]),
         }
 
+    def lambda_execution_role(self, name: str) -> str:
+        """A role the Lambda service may assume (a function's execution role); its ARN."""
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"Service": "lambda.amazonaws.com"}}]}
+        role = self.admin_client("iam").create_role(RoleName=name,
+                                                    AssumeRolePolicyDocument=json.dumps(trust))
+        return str(role["Role"]["Arn"])
+
     def github_oidc_role(
         self,
         name: str,

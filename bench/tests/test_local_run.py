@@ -97,10 +97,12 @@ def test_missing_app_directory_is_named_as_missing(
     assert started == []
 
 
-def test_monorepo_scenario_is_a_named_hook(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_scenarios_are_selectable_and_monorepo_needs_no_app(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
-    """--scenario accepts terraform, deploy, monorepo and all; monorepo says what it waits for."""
+    """--scenario accepts terraform, deploy, monorepo and all; monorepo alone rehearses the
+    fixture and ignores --app, and a suite root without the fixture is refused before anything
+    starts, naming it."""
     chosen: list[tuple[str, ...]] = []
     monkeypatch.setattr(local_run, "preflight", lambda suite_root: [])
     monkeypatch.setattr(local_run, "run_local",
@@ -108,9 +110,13 @@ def test_monorepo_scenario_is_a_named_hook(
     assert local_run.main(["--suite-root", str(SUITE_DIR), "--scenario", "all"]) == 0
     assert local_run.main(["--suite-root", str(SUITE_DIR), "--scenario", "terraform"]) == 0
     assert local_run.main(["--suite-root", str(SUITE_DIR)]) == 0
-    assert chosen == [("terraform", "deploy", "monorepo"), ("terraform",), ("deploy",)]
-    with pytest.raises(local_run.LocalRunError, match="needs `factory init` for monorepos"):
-        local_run.monorepo_scenarios(None, suite=SUITE_DIR, cache=SUITE_DIR)  # type: ignore[arg-type]
+    assert local_run.main(["--suite-root", str(SUITE_DIR), "--scenario", "monorepo",
+                           "--app", str(tmp_path / "nope")]) == 0
+    assert chosen == [("terraform", "deploy", "monorepo"), ("terraform",), ("deploy",),
+                      ("monorepo",)]
+    assert local_run.main(["--suite-root", str(tmp_path), "--scenario", "monorepo"]) == 1
+    assert "tests/fixtures/hoopstat-monorepo" in capsys.readouterr().err
+    assert len(chosen) == 4
 
 
 # What act printed in a real run (trimmed): outputs echoed, a failed step, its annotation.

@@ -73,28 +73,13 @@ class _NullCapture:
 
 
 def make_function(bench: Bench, image_uri: str, env: dict[str, str]) -> str:
-    iam = bench.admin_client("iam")
     name = unique("hello-stats-fn")
-    role = iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRole",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                    }
-                ],
-            }
-        ),
-    )
+    role = bench.lambda_execution_role(name)
     bench.admin_client("lambda").create_function(
         FunctionName=name,
         PackageType="Image",
         Code={"ImageUri": image_uri},
-        Role=role["Role"]["Arn"],
+        Role=role,
         Timeout=30,
         Environment={"Variables": env},
     )

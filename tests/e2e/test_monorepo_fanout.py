@@ -91,15 +91,8 @@ def bootstrap_image(ecr: Any, repository: str) -> str:
 
 def provision(bench: Bench, *, prefix: str, repository: str) -> str:
     """Per app: ECR repository + image function, alias live → 1; one deploy role for the repo."""
-    ecr, lam, iam = (bench.admin_client(s) for s in ("ecr", "lambda", "iam"))
-    execution = iam.create_role(
-        RoleName=f"{prefix}-exec",
-        AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                           "Principal": {"Service": "lambda.amazonaws.com"}}],
-        }),
-    )["Role"]["Arn"]
+    ecr, lam = (bench.admin_client(s) for s in ("ecr", "lambda"))
+    execution = bench.lambda_execution_role(f"{prefix}-exec")
     for app in APPS:
         repo = ecr.create_repository(repositoryName=f"{prefix}/{app}")["repository"]
         digest = bootstrap_image(ecr, repo["repositoryName"])
