@@ -86,7 +86,8 @@ def test_scaffolded_app_names_the_vendored_copy_and_builds_it(tmp_path: Path) ->
         "hoopstat-runtime @ {root:uri}/libs/hoopstat-runtime"]
     assert project["build-system"]["build-backend"] == "hatchling.build"
     assert "factory_bench" not in (app / "tests" / "conftest.py").read_text()
-    assert "moto[server]" in " ".join(project["project"]["optional-dependencies"]["test"])
+    test_deps = " ".join(project["project"]["optional-dependencies"]["test"])
+    assert "moto[s3,secretsmanager]" in test_deps and "flask" in test_deps
     for name in ("Dockerfile", "requirements.txt", "pyproject.toml"):
         assert "git+" not in (app / name).read_text(), name
     assert "COPY libs/ ./libs/" in (app / "Dockerfile").read_text()

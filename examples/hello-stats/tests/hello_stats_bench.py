@@ -1,7 +1,8 @@
 """The app's own test bench: moto's server in this process, and the deployed-app handle.
 
 A module, since conftest is not importable. It needs only the app's declared test dependencies
-(``moto[server]``, pytest): nothing from the Hoopstat Factory suite.
+(``moto[s3,secretsmanager]`` with Flask for its server, pytest): nothing from the Hoopstat
+Factory suite.
 """
 
 from __future__ import annotations
