@@ -12,16 +12,20 @@ because other work on the same cores changes it.
 Run from the suite checkout (`terraform` on PATH, the provider mirror, act, buildah,
 docker-registry: what `./dev local-run` needs). Exits 1 if a rehearsal fails.
 
-Measured 2026-12-01 (commit f5ecb51, default `deploy` scenario, one rehearsal, pip cache and
-setup-python tool cache warm, load average 2.0-4.4 on the 2 shared cores): **total 560.7 s**, far
-over the 60 s goal. Stages: bench up 2.1, Terraform apply 23.4, seed 0.6, render 0.1, suite
-export 0.7, the five act runs 105.2 / 204.1 / 100.4 / 24.6 / 71.8, teardown 0.6, unaccounted
-27.1. Inside each of the four merges, the CI job dominates: `pip install -e ".[test]"` into the
-fresh environment 44.7-73.8 s (moto[server] and its dependencies, from the index with pip's cache),
-the app's tests 11.4-25.3 s, setup-python 2.3-3.4 s; the deploy job's OIDC login 1.1-9.5 s,
-build and push 0.7-6.6 s, deploy 0.8-6.6 s. About 90 s of the no-change merge is not in any
-step's own time (act between jobs). The `terraform` scenario (separate run, load 8-13): PR plan and
-comment 59.6 s, merge apply 77.7 s, the merge's deploy 220.9 s; it is not in the default run.
+Measured 2026-12-02 (commit 10cc152, default `deploy` scenario, one rehearsal, pip cache and
+setup-python tool cache warm, load average 0.7-1.2 on the 2 cores): **total 238.5 s**, still
+far over the 60 s goal. Stages: bench up 1.8, Terraform apply 28.9, seed 0.6, render 0.2, suite
+export 0.5, the five act runs 47.2 / 55.7 / 46.8 / 2.8 / 49.5, teardown 0.5. Inside each of the
+four merges the CI job still dominates: `pip install -e ".[test]"` 18.0-27.1 s (down from
+44.7-73.8 s: the app's tests now need moto[s3,secretsmanager] + Flask, not moto[server]), the
+app's tests 10.3-24.5 s (each handler test runs the handler in a subprocess), setup-python
+1.7-2.8 s; the deploy job's OIDC login 0.7-6.2 s, build and push 0.8-2.1 s, deploy 1.5-3.5 s.
+What is left for 60 s: the install (uv's pip interface installs the same set in 2.6 s warm,
+measured by hand in a fresh 3.12 venv), the tests, and the Terraform apply.
+
+Earlier: 2026-12-01 (commit f5ecb51, load 2.0-4.4) total 560.7 s. `--scenario monorepo` (the
+real client's fixture, 5 rows) measured 132.2 s on 2026-12-02; the `terraform` scenario (load
+8-13, 2026-12-01) PR plan and comment 59.6 s, merge apply 77.7 s, the merge's deploy 220.9 s.
 """
 
 from __future__ import annotations
