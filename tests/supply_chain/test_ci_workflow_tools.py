@@ -1,0 +1,135 @@
+"""python-app-ci.yml installs uv (and through it Poetry) only as a hash-checked wheel: the default
+uv-version's hashes are requirements/uv.txt's, another version needs its own hashes, and a wheel
+that matches none is refused before anything else is installed.
+
+These run the workflow's own install script with bash, as the runner does (``shell: bash`` is
+``bash -eo pipefail``), with the step's environment; pip talks to the real package index.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import SUITE_DIR
+
+WORKFLOW = SUITE_DIR / ".github" / "workflows" / "python-app-ci.yml"
+UV_LOCK = SUITE_DIR / "requirements" / "uv.txt"
+
+
+def install_step() -> dict[str, Any]:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    (step,) = [s for s in workflow["jobs"]["ci"]["steps"]
+               if str(s.get("name", "")).startswith("Install")]
+    return dict(step)
+
+
+def uv_inputs() -> dict[str, Any]:
+    inputs: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text())[True]["workflow_call"]["inputs"]
+    return inputs
+
+
+def locked_uv() -> tuple[str, list[str]]:
+    text = UV_LOCK.read_text()
+    version = re.search(r"^uv==(\S+)", text, re.MULTILINE)
+    assert version, text
+    return version.group(1), re.findall(r"--hash=sha256:([0-9a-f]{64})", text)
+
+
+def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: str = ""
+                ) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The install step's script in an app with no dependencies; returns the run and the tools
+    root it may write."""
+    step = install_step()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "tiny"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n')
+    tools, temp = tmp_path / "tools", tmp_path / "runner-temp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOOPSTAT_", "UV_"))}
+    env.update({
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        "COMMAND": "", "INSTALLER": installer, "POETRY_VERSION": "2.1.3",
+        "UV_VERSION": uv_version, "UV_HASHES": uv_hashes,
+        "DEFAULT_UV_VERSION": str(step["env"]["DEFAULT_UV_VERSION"]),
+        "DEFAULT_UV_HASHES": str(step["env"]["DEFAULT_UV_HASHES"]),
+        "HOOPSTAT_FACTORY_TOOLS_ROOT": str(tools), "RUNNER_TEMP": str(temp),
+        "GITHUB_ENV": str(temp / "env"), "GITHUB_PATH": str(temp / "path"),
+    })
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                          cwd=app, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return done, tools
+
+
+def installed_uvs(tools: Path) -> list[Path]:
+    return sorted(tools.glob("uv-*/bin/uv")) if tools.exists() else []
+
+
+def test_default_uv_hashes_are_the_lock_files() -> None:
+    """The workflow's recorded uv version and hashes are requirements/uv.txt's, and the
+    uv-version input defaults to that version, so a lock update cannot leave the workflow
+    trusting other files."""
+    version, hashes = locked_uv()
+    env = install_step()["env"]
+    assert str(env["DEFAULT_UV_VERSION"]) == version
+    assert str(env["DEFAULT_UV_HASHES"]).split() == hashes
+    assert str(uv_inputs()["uv-version"]["default"]) == version
+    assert uv_inputs()["uv-hashes"]["default"] == ""
+
+
+def test_another_uv_version_without_hashes_is_refused(tmp_path: Path) -> None:
+    """uv-version other than the default with no uv-hashes fails naming uv-hashes, and nothing
+    is installed."""
+    done, tools = run_install(tmp_path, installer="uv", uv_version="0.9.0")
+    assert done.returncode == 1
+    assert "::error title=uv-hashes needed::uv-version 0.9.0" in done.stdout
+    assert not tools.exists()
+
+
+@pytest.mark.parametrize(("version", "hashes", "title"), [
+    ("0.9.0", "not-a-hash", "Invalid uv-hashes"),
+    ("latest", "a" * 64, "Invalid uv-version"),
+])
+def test_malformed_uv_inputs_are_refused(tmp_path: Path, version: str, hashes: str,
+                                         title: str) -> None:
+    """A uv-hashes entry that is not a sha256 digest, or a uv-version that is not a release, is
+    refused before anything is installed."""
+    done, tools = run_install(tmp_path, installer="poetry", uv_version=version, uv_hashes=hashes)
+    assert done.returncode == 1
+    assert f"::error title={title}::" in done.stdout
+    assert not tools.exists()
+
+
+def test_a_uv_wheel_matching_no_hash_is_refused(tmp_path: Path) -> None:
+    """With hashes that match none of the release's wheels (a tampered index, say), pip refuses
+    the download and the job fails before uv or anything else is installed."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="uv", uv_version=version, uv_hashes="0" * 64)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "DO NOT MATCH THE HASHES" in done.stderr.upper(), done.stderr
+    assert "::error title=uv install failed::" in done.stdout
+    assert installed_uvs(tools) == []
+    assert not (tmp_path / "runner-temp" / "env").exists()
+
+
+def test_the_default_uv_installs_hash_checked_and_syncs(tmp_path: Path) -> None:
+    """The default uv-version with no uv-hashes installs the locked wheel, marks it checked, and
+    `uv sync` builds the app's environment, handed to later steps."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="uv", uv_version=version)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (uv,) = installed_uvs(tools)
+    assert (uv.parents[1] / ".hash-checked").exists()
+    assert "--hash=sha256:" in (uv.parents[1] / "uv-requirement.txt").read_text()
+    assert subprocess.run([str(uv), "--version"], capture_output=True, text=True,
+                          check=True).stdout.split()[1] == version
+    assert "VIRTUAL_ENV=" in (tmp_path / "runner-temp" / "env").read_text()
