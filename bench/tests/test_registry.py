@@ -20,6 +20,8 @@ from factory_bench.stack import Bench
 from factory_bench.testing import BenchRegistry
 
 V2S2 = "application/vnd.docker.distribution.manifest.v2+json"
+# Registry notifications are asynchronous; on a loaded 2-core machine they can take seconds.
+NOTIFY_SECONDS = 30.0
 
 
 def unique(prefix: str) -> str:
@@ -68,7 +70,8 @@ def push_image(reg: BenchRegistry, repository: str, tag: str, content: bytes) ->
 def ecr_image(bench: Bench, repository: str, digest: str, *, gone: bool = False) -> Any:
     """Wait (briefly: notifications are asynchronous) for ECR to show, or drop, the digest."""
     ecr = bench.admin_client("ecr")
-    for _ in range(200):
+    deadline = time.monotonic() + NOTIFY_SECONDS
+    while time.monotonic() < deadline:
         try:
             found = ecr.describe_images(repositoryName=repository,
                                         imageIds=[{"imageDigest": digest}])["imageDetails"][0]
@@ -116,7 +119,8 @@ def test_second_tag_and_delete_are_mirrored(
     digest, manifest = push_image(registry, repository, "first", b"layer-two")
     ecr_image(bench, repository, digest)
     call(registry, "PUT", f"{repository}/manifests/second", data=manifest, content_type=V2S2)
-    for _ in range(200):
+    deadline = time.monotonic() + NOTIFY_SECONDS
+    while time.monotonic() < deadline:
         found = ecr_image(bench, repository, digest)
         if "second" in found["imageTags"]:
             break
