@@ -128,6 +128,20 @@ def export_suite(source: Path, dest: Path) -> Path:
     return dest
 
 
+def host_path_without(suite_bin: Path, path: str) -> str:
+    """``path`` without the suite's virtualenv ``bin`` (nor any other virtualenv's)."""
+    kept = []
+    for entry in path.split(os.pathsep):
+        if not entry:
+            continue
+        directory = Path(entry)
+        same = directory.resolve() == suite_bin.resolve() if directory.exists() else False
+        if same or (directory.parent / "pyvenv.cfg").exists():
+            continue
+        kept.append(entry)
+    return os.pathsep.join(kept)
+
+
 def run_act(
     repo: Path,
     *,
@@ -144,6 +158,7 @@ def run_act(
     workdir: Path,
     cache_dir: Path | None = None,
     timeout: float = 600,
+    bench_python: bool = True,
 ) -> ActResult:
     """Run ``act EVENT`` in ``repo`` and return its exit code and full log.
 
@@ -202,9 +217,15 @@ def run_act(
         "SSL_CERT_FILE",
     )
     act_env = {k: os.environ[k] for k in keep if k in os.environ}
-    # Steps' `python3` is the bench's interpreter (it has boto3 for checking steps); the
-    # actions still build their own venv from it, as they would from a runner's python3.
-    act_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), act_env.get("PATH", "")])
+    suite_bin = Path(sys.executable).parent
+    if bench_python:
+        # Test workflows: steps' `python3` is the bench's interpreter (it has boto3 for their
+        # checking steps); the actions still build their own venv from it.
+        act_env["PATH"] = os.pathsep.join([str(suite_bin), act_env.get("PATH", "")])
+    else:
+        # A rehearsal of an app's own workflows: no tool of the suite's environment (ruff,
+        # pytest, moto...) may stand in for one the app does not declare, as on a runner.
+        act_env["PATH"] = host_path_without(suite_bin, act_env.get("PATH", ""))
     act_env["HOME"] = str(workdir / "home")
     (workdir / "home").mkdir(exist_ok=True)
     act_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))

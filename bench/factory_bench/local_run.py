@@ -430,6 +430,7 @@ class Pipeline:
             suite_dir=suite, workflow=f".github/workflows/{workflow}", env=env,
             local_repositories=self.local_repositories(suite),
             workdir=self.workdir / f"run-{index}", cache_dir=cache, secrets=secrets_,
+            bench_python=False,
         )
         log_path = self.workdir / f"run-{index}-{re.sub(r'[^a-z0-9]+', '-', label)}.log"
         log_path.write_text(result.log)

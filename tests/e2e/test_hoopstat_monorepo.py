@@ -44,14 +44,17 @@ def haus(
 
 
 def test_runtime_lib_change_deploys_exactly_the_dependent_lambda_apps(haus: Haus) -> None:
-    """A hoopstat-s3 change runs CI (Poetry, dev group, path deps) for the three apps using it and
-    deploys the two Lambda ones, each to a new version behind `live`; local-proxy gets nothing."""
+    """A hoopstat-s3 change runs CI (Poetry from each app's lock, dev group, path deps) for the
+    three apps using it and deploys the two Lambda ones, each to a new version behind `live`;
+    local-proxy gets nothing."""
     run = haus.runs["runtime-lib"]
     assert run.result.ok, run.log[-6000:]
     assert run.ci_apps() == ["box-score-api", "game-ingest", "standings-api"]
     assert "local-proxy" not in run.log
     assert re.search(r"Installing hoopstat-s3 \(0\.1\.0 .*libs/hoopstat-s3\)", run.log)
     assert re.search(r"Installing pytest ", run.log)  # the dev group
+    # The fixture's real poetry.lock files are what CI installs from, as in the real repository.
+    assert run.log.count("Installing dependencies from lock file") == 3, run.log[-6000:]
     assert run.deployed_apps() == list(LAMBDA_APPS)
     for app in LAMBDA_APPS:
         assert run.before[app] == FunctionState("1", ("1",)), app
