@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import re
@@ -366,12 +365,10 @@ class Pipeline:
         ]
         if release_version and release_sha == self.suite_sha:
             argv += ["--version", release_version]
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = init_repo.main(argv)
-        (self.workdir / "factory-init.log").write_text(out.getvalue())
+        code, output = local_run_monorepo.factory_init(argv,
+                                                       log=self.workdir / "factory-init.log")
         if code != 0:
-            raise LocalRunError(f"factory init failed:\n{out.getvalue()}")
+            raise LocalRunError(f"factory init failed:\n{output}")
         act.commit_all(repo, "factory init: deploy and rollback workflows")
         self.repo = repo
         return repo
@@ -665,12 +662,10 @@ def add_app_terraform(pipeline: Pipeline) -> str:
             "--template", "terraform", "--terraform-dir", "terraform",
             "--terraform-role-arn", pipeline.provisioned.deploy_role_arn,
             "--ref", pipeline.suite_sha]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = init_repo.main(argv)
-    (pipeline.workdir / "factory-init-terraform.log").write_text(out.getvalue())
+    code, output = local_run_monorepo.factory_init(
+        argv, log=pipeline.workdir / "factory-init-terraform.log")
     if code != 0:
-        raise LocalRunError(f"factory init --template terraform failed:\n{out.getvalue()}")
+        raise LocalRunError(f"factory init --template terraform failed:\n{output}")
     return "terraform: an exports bucket (factory init --template terraform)"
 
 

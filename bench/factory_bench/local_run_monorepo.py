@@ -201,6 +201,15 @@ def job_env(bench: Bench, *, registry_url: str, cache: Path) -> dict[str, str]:
     }
 
 
+def factory_init(argv: list[str], *, log: Path) -> tuple[int, str]:
+    """Run ``factory init`` in-process with its output kept in ``log``: (exit code, output)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = init_repo.main(argv)
+    log.write_text(out.getvalue())
+    return code, out.getvalue()
+
+
 def prepare(bench: Bench, *, fixture: Path, workdir: Path, ref: str) -> Haus:
     """Seed AWS, copy the fixture into a git repository and render its workflows (pinned to
     ``ref``) with ``factory init --monorepo``."""
@@ -210,15 +219,12 @@ def prepare(bench: Bench, *, fixture: Path, workdir: Path, ref: str) -> Haus:
     repo = act.init_app_repo(workdir / "repo", repository=repository)
     shutil.copytree(fixture, repo, dirs_exist_ok=True)
     bench_settings(repo, prefix)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = init_repo.main([
-            "--dir", str(repo), "--monorepo", "--role-arn", role_arn, "--region", bench.region,
-            "--builder", "buildah", "--ref", ref,
-        ])
-    (workdir / "factory-init-monorepo.log").write_text(out.getvalue())
+    code, output = factory_init([
+        "--dir", str(repo), "--monorepo", "--role-arn", role_arn, "--region", bench.region,
+        "--builder", "buildah", "--ref", ref,
+    ], log=workdir / "factory-init-monorepo.log")
     if code != 0:
-        raise MonorepoError(f"factory init --monorepo failed on the fixture:\n{out.getvalue()}")
+        raise MonorepoError(f"factory init --monorepo failed on the fixture:\n{output}")
     act.commit_all(repo, "Hoopstat Haus monorepo, factory init --monorepo")
     return Haus(prefix, repository, repo, bench)
 

