@@ -119,7 +119,10 @@ FIELDS: dict[str, tuple[str | None, re.Pattern[str], str]] = {
     "libs-dir": ("libs", validate.REPO_DIR, validate.REPO_DIR_EXPECTED),
 }
 # Recorded in the manifest beside FIELDS, so a re-run keeps them too.
-EXTRA_VALUES = ("smoke-payload", "builder")
+EXTRA_VALUES = ("smoke-payload", "builder", "installer")
+# How the CI job installs a single app (python-app-ci.yml's `installer`); a monorepo app names
+# its own in its settings. Empty: detected from the app's manifest on every run.
+INSTALLER_CHOICES = (*app_settings.INSTALLERS, "none")
 
 
 def _environment(template_dir: Path) -> jinja2.Environment:
@@ -515,6 +518,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--builder", help="ecr-push builder: docker or buildah (default docker)")
     parser.add_argument(
+        "--installer",
+        help="how CI installs the app: " + " | ".join(INSTALLER_CHOICES) + " (default: detected "
+        "from the app's pyproject on every run: Poetry → poetry, uv → uv, else uv-pip, which "
+        "installs .[test] through the hash-checked uv; not used with --monorepo: each app's "
+        "installer setting)",
+    )
+    parser.add_argument(
         "--template",
         action="append",
         choices=sorted(TEMPLATES),
@@ -587,6 +597,21 @@ def collect_values(
             InputProblem("builder", f"'{builder}' is not one of them.", "docker | buildah")
         )
     values["builder"] = builder
+    installer = args.installer if args.installer is not None else before.get("installer", "")
+    if layout == "monorepo" and args.installer is not None:
+        problems.append(
+            InputProblem(
+                "installer",
+                "is not used with --monorepo: each app sets it in its own settings.",
+                "the app's [tool.hoopstat-factory] `installer` key; drop --installer",
+            )
+        )
+    elif installer and installer not in INSTALLER_CHOICES:
+        problems.append(
+            InputProblem("installer", f"'{installer}' is not one of them.",
+                         " | ".join(INSTALLER_CHOICES))
+        )
+    values["installer"] = installer
 
     org = values.get("org", "hoopstat-haus")
     suite = args.suite or previous.get("suite") or f"{org}/{DEFAULT_SUITE_REPO}"
@@ -629,6 +654,24 @@ def collect_values(
     values["suite-version"] = version
     values["pin-comment"] = f" # {version}" if version else ""
     return values
+
+
+def ci_installer(values: Mapping[str, str], repo: Path, app_files: Mapping[str, str] | None
+                 ) -> str:
+    """The installer the CI job gets: the one given (kept by the manifest), else the one the
+    app's manifest implies (a new app's from its scaffolded pyproject)."""
+    if values.get("installer"):
+        return values["installer"]
+    if app_files is not None:
+        text, files = app_files.get("pyproject.toml"), list(app_files)
+        pyproject = app_settings.read_toml(text.encode(), file="pyproject.toml") if text else None
+    else:
+        app_dir = repo / values["context"]
+        files = [p.name for p in app_dir.iterdir()] if app_dir.is_dir() else []
+        manifest = app_dir / "pyproject.toml"
+        pyproject = (app_settings.read_toml(manifest.read_bytes(), file=str(manifest))
+                     if manifest.is_file() else None)
+    return app_settings.detect_installer(pyproject, files)
 
 
 def git_root(path: Path) -> Path | None:
@@ -754,6 +797,8 @@ PLACEHOLDERS: dict[str, str] = {
     "terraform-version": "1.11.4",
     "smoke-payload": "{}",
     "builder": "docker",
+    "installer": "",
+    "ci-installer": "uv-pip",
     "allowed-account-ids": "",
     "apps-dir": "apps",
     "libs-dir": "libs",
@@ -847,6 +892,8 @@ def run(argv: list[str]) -> None:
     if app_files and args.smoke_payload is None and "smoke/event.json" in app_files:
         # The deploy workflow's smoke test sends the event the app's own smoke test uses.
         values["smoke-payload"] = json.dumps(json.loads(app_files["smoke/event.json"]))
+    if layout == "single-app":
+        values["ci-installer"] = ci_installer(values, repo, app_files)
     result = plan(
         repo,
         templates=templates,

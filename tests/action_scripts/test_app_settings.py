@@ -101,7 +101,7 @@ def test_settings_file_for_an_app_without_pyproject_and_its_defaults(tmp_path: P
     assert settings is not None and settings.deploy is not None
     assert settings.source == "apps/scores/hoopstat-factory.toml"
     assert (settings.installer, settings.python, settings.test_command) == (
-        "pip",
+        "uv-pip",
         "3.12",
         "python -m pytest",
     )
@@ -122,7 +122,8 @@ def test_settings_file_for_an_app_without_pyproject_and_its_defaults(tmp_path: P
 
 def test_app_without_settings_is_none_and_ci_defaults_follow_the_manifest(tmp_path: Path) -> None:
     """An app declaring nothing loads as None (CI-only); its CI defaults come from the manifest:
-    Poetry's python constraint and installer, uv's lock, requires-python."""
+    Poetry's python constraint and installer, uv's lock, requires-python; a plain pyproject gets
+    uv-pip, and an installer the app names wins."""
     poetry = make_app(
         tmp_path, "apps/a", {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n'}
     )
@@ -140,6 +141,14 @@ def test_app_without_settings_is_none_and_ci_defaults_follow_the_manifest(tmp_pa
         files=["uv.lock"],
     )
     assert (uv.installer, uv.python) == ("uv", "3.13")
+    plain = app_settings.parse(
+        "apps/c", pyproject={"project": {"name": "c"}}, settings_file=None, files=["pyproject.toml"]
+    )
+    assert plain.installer == "uv-pip"
+    chosen = app_settings.parse(
+        "apps/d", pyproject={"tool": {"hoopstat-factory": {"installer": "pip"}}}, settings_file=None
+    )
+    assert chosen.installer == "pip"
 
 
 def test_unknown_key_fails_naming_file_key_and_likely_fix(tmp_path: Path) -> None:
@@ -190,7 +199,7 @@ def test_bad_deploy_values_fail_naming_the_key(
 @pytest.mark.parametrize(
     "text,says",
     [
-        ('installer = "pipenv"', "poetry, uv, pip"),
+        ('installer = "pipenv"', "poetry, uv, uv-pip, pip"),
         ('python = "3"', 'a Python version such as "3.12"'),
         ('depends-on = "libs/x"', "not a list of paths"),
         ('depends-on = ["../x"]', "no `..`"),

@@ -119,7 +119,7 @@ def test_app_change_lists_only_that_app(
                 "path": "apps/web",
                 "deploy": False,
                 "python": "3.12",
-                "installer": "pip",
+                "installer": "uv-pip",
                 "test-command": "python -m pytest",
                 "lint-command": "",
             }

@@ -735,6 +735,56 @@ def test_single_app_rerun_keeps_builder_and_smoke_payload(repo: Path) -> None:
     assert "builder: buildah" in deploy and 'smoke-payload: "{\\"probe\\": 1}"' in deploy
 
 
+def ci_installer(repo: Path) -> str:
+    return str(yaml.safe_load(workflows(repo)["deploy.yml"])["jobs"]["ci"]["with"]["installer"])
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"pyproject.toml": '[project]\nname = "api"\n'}, "uv-pip"),
+    ({"pyproject.toml": '[tool.poetry]\nname = "api"\n', "poetry.lock": ""}, "poetry"),
+    ({"pyproject.toml": '[project]\nname = "api"\n', "uv.lock": ""}, "uv"),
+    ({}, "uv-pip"),
+])
+def test_single_app_ci_installer_follows_the_apps_manifest(
+    repo: Path, files: dict[str, str], expected: str
+) -> None:
+    """Without --installer the CI job installs the app the way its manifest says: Poetry with
+    poetry, a uv project with uv, anything else through uv's pip interface."""
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    assert init(repo, *APP, "--ref", SHA) == 0
+    assert ci_installer(repo) == expected
+
+
+def test_single_app_installer_flag_wins_and_is_kept(repo: Path) -> None:
+    """--installer pip overrides the detected uv-pip and survives a re-run that omits it; a
+    detected installer is not recorded, so it follows the manifest when the app changes tool."""
+    (repo / "pyproject.toml").write_text('[project]\nname = "api"\n')
+    assert init(repo, *APP, "--ref", SHA, "--installer", "pip") == 0
+    assert init(repo, "--ref", NEW_SHA) == 0
+    assert ci_installer(repo) == "pip"
+    other = repo.parent / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "api"\n')
+    assert init(other, *APP, "--ref", SHA) == 0
+    (other / "poetry.lock").write_text("")
+    assert init(other, "--ref", NEW_SHA) == 0
+    assert ci_installer(other) == "poetry"
+
+
+def test_bad_installer_fails_naming_the_flag(repo: Path, monorepo: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown --installer, or --installer with --monorepo (each app names its own), is
+    refused by its flag before anything is written."""
+    assert init(repo, *APP, "--ref", SHA, "--installer", "pipenv") == 1
+    out = both(capsys)
+    assert "`--installer`" in out and "uv-pip" in out
+    assert not (repo / ".github").exists()
+    assert init(monorepo, *MONO, "--installer", "pip") == 1
+    assert "`--installer`" in both(capsys)
+    assert not (monorepo / ".github").exists()
+
+
 def test_init_prints_next_steps(monorepo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """After writing, init says what to do next: commit, environment, role trust, push."""
     assert init(monorepo, *MONO) == 0

@@ -43,7 +43,8 @@ def locked_uv() -> tuple[str, list[str]]:
     return version.group(1), re.findall(r"--hash=sha256:([0-9a-f]{64})", text)
 
 
-def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: str = ""
+def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: str = "",
+                extra_env: dict[str, str] | None = None
                 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """The install step's script in an app with no dependencies; returns the run and the tools
     root it may write."""
@@ -51,10 +52,12 @@ def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: s
     app = tmp_path / "app"
     app.mkdir()
     (app / "pyproject.toml").write_text(
-        '[project]\nname = "tiny"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n')
+        '[project]\nname = "tiny"\nversion = "0.1.0"\nrequires-python = ">=3.8"\n'
+        '[project.optional-dependencies]\ntest = ["iniconfig"]\n')
     tools, temp = tmp_path / "tools", tmp_path / "runner-temp"
     temp.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOOPSTAT_", "UV_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HOOPSTAT_", "UV_", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"))}
     env.update({
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         "COMMAND": "", "INSTALLER": installer, "POETRY_VERSION": "2.1.3",
@@ -63,6 +66,7 @@ def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: s
         "DEFAULT_UV_HASHES": str(step["env"]["DEFAULT_UV_HASHES"]),
         "HOOPSTAT_FACTORY_TOOLS_ROOT": str(tools), "RUNNER_TEMP": str(temp),
         "GITHUB_ENV": str(temp / "env"), "GITHUB_PATH": str(temp / "path"),
+        **(extra_env or {}),
     })
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
                           cwd=app, env=env, capture_output=True, text=True, timeout=600,
@@ -109,11 +113,13 @@ def test_malformed_uv_inputs_are_refused(tmp_path: Path, version: str, hashes: s
     assert not tools.exists()
 
 
-def test_a_uv_wheel_matching_no_hash_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("installer", ["uv", "uv-pip"])
+def test_a_uv_wheel_matching_no_hash_is_refused(tmp_path: Path, installer: str) -> None:
     """With hashes that match none of the release's wheels (a tampered index, say), pip refuses
     the download and the job fails before uv or anything else is installed."""
     version, _ = locked_uv()
-    done, tools = run_install(tmp_path, installer="uv", uv_version=version, uv_hashes="0" * 64)
+    done, tools = run_install(tmp_path, installer=installer, uv_version=version,
+                              uv_hashes="0" * 64)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "DO NOT MATCH THE HASHES" in done.stderr.upper(), done.stderr
     assert "::error title=uv install failed::" in done.stdout
@@ -133,3 +139,33 @@ def test_the_default_uv_installs_hash_checked_and_syncs(tmp_path: Path) -> None:
     assert subprocess.run([str(uv), "--version"], capture_output=True, text=True,
                           check=True).stdout.split()[1] == version
     assert "VIRTUAL_ENV=" in (tmp_path / "runner-temp" / "env").read_text()
+
+
+def test_uv_pip_installs_the_test_extra_with_the_hash_checked_uv(tmp_path: Path) -> None:
+    """installer uv-pip installs the app's `.[test]` with ruff and pytest into a fresh
+    environment through the hash-checked uv, and hands that environment to later steps."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="uv-pip", uv_version=version)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (uv,) = installed_uvs(tools)
+    assert (uv.parents[1] / ".hash-checked").exists()
+    env_dir = tmp_path / "runner-temp" / "hoopstat-app-env"
+    assert f"VIRTUAL_ENV={env_dir}" in (tmp_path / "runner-temp" / "env").read_text()
+    assert (tmp_path / "runner-temp" / "path").read_text().strip() == str(env_dir / "bin")
+    listed = subprocess.run([str(uv), "pip", "list", "--python", str(env_dir / "bin" / "python")],
+                            capture_output=True, text=True, check=True).stdout
+    names = {line.split()[0].lower() for line in listed.splitlines()[2:]}
+    assert {"tiny", "iniconfig", "ruff", "pytest"} <= names
+
+
+def test_uv_pip_refuses_a_pip_index_it_would_ignore(tmp_path: Path) -> None:
+    """With PIP_INDEX_URL set (a private index) and no uv index, installer uv-pip fails naming
+    uv's settings instead of looking for the private packages on PyPI; nothing is installed."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="uv-pip", uv_version=version,
+                              extra_env={"PIP_INDEX_URL": "https://pypi.example.internal/simple"})
+    assert done.returncode == 1
+    assert "::error title=Package index not passed to uv::" in done.stdout
+    assert "UV_DEFAULT_INDEX" in done.stdout
+    assert not tools.exists()
+    assert not (tmp_path / "runner-temp" / "env").exists()
