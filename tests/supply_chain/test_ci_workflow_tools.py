@@ -156,6 +156,7 @@ def test_uv_pip_installs_the_test_extra_with_the_hash_checked_uv(tmp_path: Path)
                             capture_output=True, text=True, check=True).stdout
     names = {line.split()[0].lower() for line in listed.splitlines()[2:]}
     assert {"tiny", "iniconfig", "ruff", "pytest"} <= names
+    assert "pip" not in names  # uv's environment: no ensurepip (~4 s a job)
 
 
 def test_uv_pip_refuses_a_pip_index_it_would_ignore(tmp_path: Path) -> None:
