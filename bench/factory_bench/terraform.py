@@ -8,6 +8,11 @@ root module that merges into each of its ``provider "aws"`` blocks: every servic
 moto server, fake keys, the skip_* flags, path-style S3, and ``max_retries = 2`` (an
 unimplemented moto call answers 500, and the SDK's default retries would stall for minutes).
 
+``endpoints_in_env=True`` sends the calls to moto through ``AWS_ENDPOINT_URL`` (every service,
+listed or not) instead of the ``endpoints`` block: hashicorp/aws 5.x validates that block (a few
+hundred attributes) for ~3 s of CPU each time a provider process is configured, twice per apply
+(plan and apply), which is a third of a small apply against moto.
+
 :class:`Workspace` runs init / apply / ``plan -detailed-exitcode`` / destroy in a copy of the
 tree, so applies never write ``.terraform`` or state into the checkout.
 """
@@ -143,14 +148,20 @@ def account_credentials(*, moto_url: str, account_id: str, region: str) -> Crede
 
 
 def moto_override(
-    *, moto_url: str, aliases: list[str | None], credentials: Credentials = FAKE_CREDENTIALS
+    *, moto_url: str, aliases: list[str | None], credentials: Credentials = FAKE_CREDENTIALS,
+    endpoints_block: bool = True,
 ) -> str:
-    """HCL merged into each listed ``provider "aws"`` block to send every call to moto."""
+    """HCL merged into each listed ``provider "aws"`` block to send every call to moto.
+
+    ``endpoints_block=False`` leaves the endpoints out: the caller then runs terraform with
+    :func:`endpoint_env` (see ``Workspace.prepare(endpoints_in_env=True)``).
+    """
     token_line = (
         f"  token                       = {json.dumps(credentials.token)}\n"
         if credentials.token else ""
     )
     endpoints = "\n".join(f"    {service} = {json.dumps(moto_url)}" for service in SERVICES)
+    endpoints_lines = f"  endpoints {{\n{endpoints}\n  }}\n" if endpoints_block else ""
     blocks = []
     for alias in aliases:
         alias_line = f"  alias = {json.dumps(alias)}\n" if alias else ""
@@ -166,17 +177,22 @@ def moto_override(
             "  skip_requesting_account_id  = false\n"
             "  s3_use_path_style           = true\n"
             "  max_retries                 = 2\n"
-            "  endpoints {\n"
-            f"{endpoints}\n"
-            "  }\n"
+            f"{endpoints_lines}"
             "}\n"
         )
     header = "# Written by bench/factory_bench/terraform.py: the bench's moto stands in for AWS.\n"
     return header + "\n".join(blocks)
 
 
+def endpoint_env(moto_url: str) -> dict[str, str]:
+    """Environment that sends every AWS service the provider calls to moto (the AWS SDKs'
+    ``AWS_ENDPOINT_URL``; a service-specific variable would win over it, so none may be left)."""
+    return {"AWS_ENDPOINT_URL": moto_url}
+
+
 def write_moto_override(
-    root: Path, *, moto_url: str, credentials: Credentials = FAKE_CREDENTIALS
+    root: Path, *, moto_url: str, credentials: Credentials = FAKE_CREDENTIALS,
+    endpoints_block: bool = True,
 ) -> Path:
     aliases = provider_aliases(root)
     if not aliases:
@@ -184,7 +200,8 @@ def write_moto_override(
             f"{root} declares no provider \"aws\" block; an override needs one to merge into"
         )
     path = root / OVERRIDE_FILE
-    path.write_text(moto_override(moto_url=moto_url, aliases=aliases, credentials=credentials))
+    path.write_text(moto_override(moto_url=moto_url, aliases=aliases, credentials=credentials,
+                                  endpoints_block=endpoints_block))
     return path
 
 
@@ -208,15 +225,21 @@ class Workspace:
         mirror: Path,
         credentials: Credentials = FAKE_CREDENTIALS,
         terraform: str = "terraform",
+        endpoints_in_env: bool = False,
     ) -> Workspace:
-        """Copy ``source_tree`` (so relative module sources resolve) and point it at moto."""
+        """Copy ``source_tree`` (so relative module sources resolve) and point it at moto.
+
+        ``endpoints_in_env``: moto's URL reaches the provider as ``AWS_ENDPOINT_URL`` rather than
+        an ``endpoints`` block (same calls to the same server, ~3 s less per provider configure).
+        """
         copy = workdir / source_tree.name
         shutil.copytree(
             source_tree, copy,
             ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", ".terraform.lock.hcl"),
         )
         root = copy / root_in_tree
-        write_moto_override(root, moto_url=moto_url, credentials=credentials)
+        write_moto_override(root, moto_url=moto_url, credentials=credentials,
+                            endpoints_block=not endpoints_in_env)
         env = {
             **os.environ,
             **terraform_env(mirror=mirror, config_dir=workdir / "cli"),
@@ -226,8 +249,13 @@ class Workspace:
             "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-        for leaked in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        for leaked in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL",
+                       "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
             env.pop(leaked, None)
+        for name in [name for name in env if name.startswith("AWS_ENDPOINT_URL_")]:
+            env.pop(name)  # a host's service-specific endpoint would win over moto's
+        if endpoints_in_env:
+            env.update(endpoint_env(moto_url))
         return cls(root=root, env=env, terraform=terraform)
 
     def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
@@ -267,6 +295,19 @@ class Workspace:
         done = self.run("output", "-json")
         raw: dict[str, dict[str, object]] = json.loads(done.stdout or "{}")
         return {name: item.get("value") for name, item in raw.items()}
+
+    def applied_outputs(self) -> dict[str, object]:
+        """The root module's outputs as the last apply wrote them to the local state (what
+        ``terraform output -json`` prints), without another terraform process (~0.6-1 s: each
+        command re-hashes the 700 MB provider against the lock file). Falls back to
+        :meth:`outputs` when there is no local state file in format 4."""
+        state = self.root / "terraform.tfstate"
+        if state.is_file():
+            raw = json.loads(state.read_text())
+            if raw.get("version") == 4:
+                found: dict[str, dict[str, object]] = raw.get("outputs") or {}
+                return {name: item.get("value") for name, item in found.items()}
+        return self.outputs()
 
     def state_addresses(self) -> list[str]:
         done = self.run("state", "list", ok_codes=(0, 1))

@@ -166,12 +166,40 @@ def test_failed_run_stops_the_rehearsal_with_its_error_line_and_log(tmp_path: Pa
     assert run.failed_step == "Deploy to Lambda"
     assert run.error_line == "Smoke test failed: Version 4: ImportModuleError"
     with pytest.raises(local_run.ScenarioFailed) as stopped:
-        local_run.judge(None, run, lambda r: (False, local_run._failed(r)))  # type: ignore[arg-type]
+        local_run.judge(None, run, lambda r: (False, local_run._failed(r)))
     assert stopped.value.run is run
     text = local_run.stopped(run)
     assert "run failed at step 'Deploy to Lambda' (smoke-test-failed)" in text
     assert "::error Smoke test failed: Version 4: ImportModuleError" in text
     assert f"log: {tmp_path / 'run-1.log'}" in text
+
+
+def test_checks_between_runs_are_timed_and_clients_made_once(tmp_path: Path) -> None:
+    """What the rehearsal does between act runs shows in its split: each row's check adds to
+    "checks" (a failing one too); the checks' moto clients are made once per service."""
+    pipeline = local_run.Pipeline.__new__(local_run.Pipeline)
+    pipeline.timings, pipeline._clients = {}, {}
+    made: list[str] = []
+
+    class FakeBench:
+        def admin_client(self, service: str) -> object:
+            made.append(service)
+            return object()
+
+    pipeline.bench = FakeBench()  # type: ignore[assignment]
+    assert pipeline.client("lambda") is pipeline.client("lambda")
+    pipeline.client("s3")
+    assert made == ["lambda", "s3"]
+
+    run = make_run(ACT_LOG, tmp_path, ok=True)
+    local_run.judge(pipeline, run, lambda r: (True, "fine"))
+    first = pipeline.timings["checks"]
+    with pytest.raises(local_run.ScenarioFailed):
+        local_run.judge(pipeline, run, lambda r: (False, "not fine"))
+    assert pipeline.timings["checks"] >= first > 0
+    with pipeline.tally("git commits"), pipeline.tally("git commits"):
+        pass
+    assert set(pipeline.timings) == {"checks", "git commits"}
 
 
 def test_offline_base_image_failure_names_dockerfile_bench(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ provider override that sends every call to moto."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,60 @@ def test_override_needs_a_provider_block(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('module "x" {\n  source = "./x"\n}\n')
     with pytest.raises(tf.TerraformError, match='declares no provider "aws"'):
         tf.write_moto_override(tmp_path, moto_url="http://127.0.0.1:5000")
+
+
+def test_endpoints_can_reach_the_provider_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """endpoints_in_env: the override keeps keys, skips and retries but no endpoints block, and
+    terraform runs with AWS_ENDPOINT_URL at moto; a host's service-specific endpoint (which
+    would win over it) is dropped. The default still writes the block and sets no variable."""
+    (tmp_path / "src" / "root").mkdir(parents=True)
+    (tmp_path / "src" / "root" / "main.tf").write_text('provider "aws" {\n  region = "x"\n}\n')
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://elsewhere.example")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.elsewhere.example")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    moto = "http://127.0.0.1:5000"
+
+    in_env = tf.Workspace.prepare(
+        source_tree=tmp_path / "src", root_in_tree="root", workdir=tmp_path / "env",
+        moto_url=moto, mirror=tmp_path / "mirror", endpoints_in_env=True,
+    )
+    text = (in_env.root / tf.OVERRIDE_FILE).read_text()
+    assert "endpoints {" not in text
+    assert 'access_key                  = "testing"' in text
+    assert "max_retries                 = 2" in text and "s3_use_path_style" in text
+    assert in_env.env["AWS_ENDPOINT_URL"] == moto
+    assert not [k for k in in_env.env if k.startswith("AWS_ENDPOINT_URL_")]
+    assert "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" not in in_env.env
+
+    block = tf.Workspace.prepare(
+        source_tree=tmp_path / "src", root_in_tree="root", workdir=tmp_path / "block",
+        moto_url=moto, mirror=tmp_path / "mirror",
+    )
+    text = (block.root / tf.OVERRIDE_FILE).read_text()
+    for service in tf.SERVICES:
+        assert f'{service} = "{moto}"' in text
+    assert "AWS_ENDPOINT_URL" not in block.env
+    assert not [k for k in block.env if k.startswith("AWS_ENDPOINT_URL_")]
+
+
+def test_applied_outputs_come_from_the_local_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an apply, the outputs are read from the local state file (format 4) as
+    `terraform output -json` would print them; without one, terraform is asked."""
+    workspace = tf.Workspace(root=tmp_path, env={})
+    asked: list[str] = []
+
+    def outputs(self: tf.Workspace) -> dict[str, object]:
+        asked.append("output")
+        return {"from": "terraform"}
+
+    monkeypatch.setattr(tf.Workspace, "outputs", outputs)
+    assert workspace.applied_outputs() == {"from": "terraform"}
+    (tmp_path / "terraform.tfstate").write_text(json.dumps({
+        "version": 4, "outputs": {"name": {"value": "hello", "type": "string"},
+                                  "ids": {"value": ["a", "b"], "type": ["list", "string"]}}}))
+    assert workspace.applied_outputs() == {"name": "hello", "ids": ["a", "b"]}
+    assert asked == ["output"]
