@@ -108,10 +108,14 @@ def main() -> int:
         print(f"\n### rehearsal {index}: total {done.total:.1f}s (goal {GOAL_SECONDS:.0f}s); "
               f"at start {before}; at end {after}")
         print(f"{'stage':<34} {'seconds':>8}")
+        workspace = done.pipeline._workspace
         for stage, took in done.pipeline.timings.items():
             print(f"{stage:<34} {took:>8.1f}")
+            if stage == "terraform apply" and workspace is not None:
+                for command, spent in workspace.seconds:
+                    print(f"    terraform {command:<24} {spent:>8.1f}")
         accounted = sum(done.pipeline.timings.values())
-        print(f"{'(other: process start, checks)':<34} {done.total - accounted:>8.1f}")
+        print(f"{'(other: untimed)':<34} {done.total - accounted:>8.1f}")
         for run in done.pipeline.runs:
             print(f"\n{run.name} ({run.seconds:.1f}s, {run.image_step}):")
             for job, step, took in step_split(run.log):

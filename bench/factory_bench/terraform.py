@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,6 +214,8 @@ class Workspace:
     env: dict[str, str]
     terraform: str = "terraform"
     log: list[str] = field(default_factory=list)
+    # (subcommand, seconds) of every terraform command run, in order: where an apply's time went.
+    seconds: list[tuple[str, float]] = field(default_factory=list)
 
     @classmethod
     def prepare(
@@ -259,10 +262,12 @@ class Workspace:
         return cls(root=root, env=env, terraform=terraform)
 
     def run(self, *args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        started = time.monotonic()
         done = subprocess.run(
             [self.terraform, f"-chdir={self.root}", *args],
             env=self.env, capture_output=True, text=True, check=False,
         )
+        self.seconds.append((args[0] if args else "", time.monotonic() - started))
         self.log.append(f"$ terraform {' '.join(args)}\n{done.stdout}{done.stderr}")
         if done.returncode not in ok_codes:
             raise TerraformError(
