@@ -23,6 +23,17 @@ app's tests 10.3-24.5 s (each handler test runs the handler in a subprocess), se
 What is left for 60 s: the install (uv's pip interface installs the same set in 2.6 s warm,
 measured by hand in a fresh 3.12 venv), the tests, and the Terraform apply.
 
+Bench side (issue 13.5), measured 2026-12-02 on commit b586e3b plus the CI changes of that
+hour (load 0.7-1.1): **total 97.2 s**; bench up 1.0, Terraform 10.5 (init 0.6, apply 9.7), checks
+1.6 (the rows' moto reads and two live invokes of the real handler), seed 0.5, render 0.1, suite
+export 0.3, git commits 0.1, the five act runs 25.5 / 18.6 / 17.8 / 2.3 / 16.7, teardown 0.3,
+cleanup 2.1 (removing the act cache, ~11k files), untimed 0.0. The Terraform stage was 14.3 s on
+the same quiet machine before moto's URL reached the provider as AWS_ENDPOINT_URL instead of an
+`endpoints` block (hashicorp/aws 5.100 validates that block for seconds of CPU per provider
+configure; 20-27 s vs 16-18 s under load 3). What is left of it: the provider's fixed 5 s wait
+after CreateFunction (`Delay: 5s` in its waiter) and four provider process starts (~1.5 s of
+schema loading in the first); `terraform output` is no longer run (the apply's state is read).
+
 Earlier: 2026-12-01 (commit f5ecb51, load 2.0-4.4) total 560.7 s. `--scenario monorepo` (the
 real client's fixture, 5 rows) measured 132.2 s on 2026-12-02; the `terraform` scenario (load
 8-13, 2026-12-01) PR plan and comment 59.6 s, merge apply 77.7 s, the merge's deploy 220.9 s.
