@@ -61,6 +61,9 @@ def run_install(tmp_path: Path, *, installer: str, uv_version: str, uv_hashes: s
     env.update({
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         "COMMAND": "", "INSTALLER": installer, "POETRY_VERSION": "2.1.3",
+        "POETRY_EXCLUDE_NEWER": "",
+        "DEFAULT_POETRY_VERSION": str(step["env"]["DEFAULT_POETRY_VERSION"]),
+        "DEFAULT_POETRY_EXCLUDE_NEWER": str(step["env"]["DEFAULT_POETRY_EXCLUDE_NEWER"]),
         "UV_VERSION": uv_version, "UV_HASHES": uv_hashes,
         "DEFAULT_UV_VERSION": str(step["env"]["DEFAULT_UV_VERSION"]),
         "DEFAULT_UV_HASHES": str(step["env"]["DEFAULT_UV_HASHES"]),
@@ -169,4 +172,47 @@ def test_uv_pip_refuses_a_pip_index_it_would_ignore(tmp_path: Path) -> None:
     assert "::error title=Package index not passed to uv::" in done.stdout
     assert "UV_DEFAULT_INDEX" in done.stdout
     assert not tools.exists()
+    assert not (tmp_path / "runner-temp" / "env").exists()
+
+
+def test_poetry_defaults_match_the_inputs() -> None:
+    """The workflow's recorded Poetry release is the poetry-version input's default, and its
+    resolution instant is a UTC RFC 3339 time after that release (2.1.3: May 2025)."""
+    env = install_step()["env"]
+    assert str(uv_inputs()["poetry-version"]["default"]) == str(env["DEFAULT_POETRY_VERSION"])
+    assert uv_inputs()["poetry-exclude-newer"]["default"] == ""
+    instant = str(env["DEFAULT_POETRY_EXCLUDE_NEWER"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", instant)
+    assert instant > "2025-05-05"
+
+
+@pytest.mark.parametrize(("poetry_version", "exclude_newer", "title"), [
+    ("2.2.1", "", "poetry-exclude-newer needed"),
+    ("2.1.3", "yesterday", "Invalid poetry-exclude-newer"),
+    ("2.1.3; echo pwned", "", "Invalid poetry-version"),
+])
+def test_bad_poetry_inputs_are_refused(tmp_path: Path, poetry_version: str, exclude_newer: str,
+                                       title: str) -> None:
+    """Another poetry-version without a resolution instant, a malformed instant, or a malformed
+    version is refused by name before anything is installed."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="poetry", uv_version=version, extra_env={
+        "POETRY_VERSION": poetry_version, "POETRY_EXCLUDE_NEWER": exclude_newer})
+    assert done.returncode == 1
+    assert f"::error title={title}::" in done.stdout
+    assert "pwned" not in done.stdout.replace("'2.1.3; echo pwned'", "")
+    assert not tools.exists()
+
+
+def test_poetry_is_resolved_from_the_index_as_it_stood(tmp_path: Path) -> None:
+    """Poetry's resolution is frozen at poetry-exclude-newer: an instant before Poetry 2.1.3 was
+    published finds no such release, and the job fails naming the instant (without the cutoff
+    uv would install it)."""
+    version, _ = locked_uv()
+    done, tools = run_install(tmp_path, installer="poetry", uv_version=version, extra_env={
+        "POETRY_EXCLUDE_NEWER": "2025-01-01T00:00:00Z"})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "::error title=Poetry install failed::" in done.stdout
+    assert "2025-01-01T00:00:00Z" in done.stdout
+    assert not list(tools.glob("poetry-*/.installed"))
     assert not (tmp_path / "runner-temp" / "env").exists()
