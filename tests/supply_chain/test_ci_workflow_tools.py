@@ -188,7 +188,7 @@ def test_poetry_defaults_match_the_inputs() -> None:
 
 @pytest.mark.parametrize(("poetry_version", "exclude_newer", "title"), [
     ("2.2.1", "", "poetry-exclude-newer needed"),
-    ("2.1.3", "yesterday", "Invalid poetry-exclude-newer"),
+    ("2.1.3", "yesterday\n::add-mask::x", "Invalid poetry-exclude-newer"),
     ("2.1.3; echo pwned", "", "Invalid poetry-version"),
 ])
 def test_bad_poetry_inputs_are_refused(tmp_path: Path, poetry_version: str, exclude_newer: str,
@@ -201,6 +201,7 @@ def test_bad_poetry_inputs_are_refused(tmp_path: Path, poetry_version: str, excl
     assert done.returncode == 1
     assert f"::error title={title}::" in done.stdout
     assert "pwned" not in done.stdout.replace("'2.1.3; echo pwned'", "")
+    assert "\n::add-mask::" not in done.stdout  # the input's text cannot start a command line
     assert not tools.exists()
 
 
