@@ -52,7 +52,9 @@ def app_files(bench: Bench, *, name: str, state_bucket: str, directory: str = "i
               setting: str = "v1", keep_data_bucket: bool = True) -> dict[str, str]:
     """The app repo's Terraform files: the fixture, the bench's moto override, backend, vars."""
     files = {f"{directory}/{p.name}": p.read_text() for p in FIXTURE.glob("*.tf")}
-    override = bench_tf.moto_override(moto_url=bench.moto_url, aliases=[None])
+    # The steps' AWS_ENDPOINT_URL (bench.aws_env) sends every call to moto: no endpoints block.
+    override = bench_tf.moto_override(moto_url=bench.moto_url, aliases=[None],
+                                      endpoints_block=False)
     files[f"{directory}/{bench_tf.OVERRIDE_FILE}"] = format_hcl(override)
     files[f"{directory}/backend.s3.tfbackend"] = backend_config(
         bucket=state_bucket, key=f"{name}/terraform.tfstate", moto_url=bench.moto_url)

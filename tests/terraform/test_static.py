@@ -59,6 +59,7 @@ def test_example_validates(
     workspace = tf.Workspace.prepare(
         source_tree=TERRAFORM_DIR, root_in_tree=f"examples/{example}", workdir=tmp_path,
         moto_url="http://127.0.0.1:9", mirror=plugin_mirror, terraform=terraform_bin,
+        endpoints_in_env=True,
     )
     workspace.init()
     done = workspace.run("validate", "-json", ok_codes=(0, 1))
@@ -123,6 +124,7 @@ def test_bad_variables_are_refused_before_any_change(
     workspace = tf.Workspace.prepare(
         source_tree=TERRAFORM_DIR, root_in_tree=f"examples/{example}", workdir=tmp_path,
         moto_url=bench.moto_url, mirror=plugin_mirror, terraform=terraform_bin,
+        endpoints_in_env=True,
     )
     workspace.init()
     with pytest.raises(tf.TerraformError) as refused:
