@@ -12,31 +12,40 @@ because other work on the same cores changes it.
 Run from the suite checkout (`terraform` on PATH, the provider mirror, act, buildah,
 docker-registry: what `./dev local-run` needs). Exits 1 if a rehearsal fails.
 
-Measured 2026-12-02 (commit 10cc152, default `deploy` scenario, one rehearsal, pip cache and
-setup-python tool cache warm, load average 0.7-1.2 on the 2 cores): **total 238.5 s**, still
-far over the 60 s goal. Stages: bench up 1.8, Terraform apply 28.9, seed 0.6, render 0.2, suite
-export 0.5, the five act runs 47.2 / 55.7 / 46.8 / 2.8 / 49.5, teardown 0.5. Inside each of the
-four merges the CI job still dominates: `pip install -e ".[test]"` 18.0-27.1 s (down from
-44.7-73.8 s: the app's tests now need moto[s3,secretsmanager] + Flask, not moto[server]), the
-app's tests 10.3-24.5 s (each handler test runs the handler in a subprocess), setup-python
-1.7-2.8 s; the deploy job's OIDC login 0.7-6.2 s, build and push 0.8-2.1 s, deploy 1.5-3.5 s.
-What is left for 60 s: the install (uv's pip interface installs the same set in 2.6 s warm,
-measured by hand in a fresh 3.12 venv), the tests, and the Terraform apply.
+Latest, 2026-12-02 (commit 14efe86, release v0.3.1; two rehearsals back to back, load
+1.0-1.2 on the 2 cores): **totals 107.9 s and 119.4 s**, still about twice the 60 s goal.
+Rehearsal 1: bench up 2.1, Terraform 12.5 (init 2.6, apply 9.7), checks 2.0, seed 0.3, render
+0.1, suite export 0.1, git commits 0.1, the five act runs 27.7 / 17.4 / 20.6 / 3.6 / 19.7,
+teardown 0.6, cleanup 1.2, untimed 0.0. Inside each of the four merges: setup-python 0.9-1.5,
+Install (uv-pip) 9.3 on the first merge (pip installs the hash-checked uv once per rehearsal)
+then 2.4-2.7, the app's tests 7.8-9.1, the deploy job's OIDC login 4.4 first (the actions'
+venv from the hash-pinned lock) then 0.9-1.1, build and push 1.1-1.9, deploy 1.5-2.5.
 
-Bench side (issue 13.5), measured 2026-12-02 on commit b586e3b plus the CI changes of that
-hour (load 0.7-1.1): **total 97.2 s**; bench up 1.0, Terraform 10.5 (init 0.6, apply 9.7), checks
-1.6 (the rows' moto reads and two live invokes of the real handler), seed 0.5, render 0.1, suite
-export 0.3, git commits 0.1, the five act runs 25.5 / 18.6 / 17.8 / 2.3 / 16.7, teardown 0.3,
+What got it here from 238.5 s (commit 10cc152, same scenario, load 0.7-1.2): installer uv-pip
+(the same `.[test]` through the hash-checked uv, in an environment made without ensurepip:
+install 18.0-27.1 s -> 2.4-2.7 s); the app's tests seeding moto in-process and one smoke
+invocation fewer (10.3-24.5 s -> 7.8-9.1 s); moto's URL reaching Terraform as AWS_ENDPOINT_URL
+instead of an `endpoints` block (28.9 s -> 12.5 s, see below) and one moto client per service.
+What is left for 60 s: the four runs of the app's tests (~34 s: four fresh-interpreter
+invocations of the real handler at ~1.5 s each on this sandbox, where `import boto3` alone takes
+0.5-0.8 s, plus moto's server start), Terraform's fixed waits, and ~4 s a merge of job setup.
+
+Bench side (issue 13.5), measured 2026-12-02 on commit b586e3b plus the CI changes of that hour, by
+a helper (load 0.7-1.1): **total 97.2 s**; bench up 1.0, Terraform 10.5 (init 0.6, apply 9.7),
+checks 1.6 (the rows' moto reads and two live invokes of the real handler), seed 0.5, render 0.1,
+suite export 0.3, git commits 0.1, the five act runs 25.5 / 18.6 / 17.8 / 2.3 / 16.7, teardown 0.3,
 cleanup 2.1 (removing the act cache, ~11k files), untimed 0.0. The Terraform stage was 14.3 s on
 the same quiet machine before moto's URL reached the provider as AWS_ENDPOINT_URL instead of an
 `endpoints` block (hashicorp/aws 5.100 validates that block for seconds of CPU per provider
 configure; 20-27 s vs 16-18 s under load 3). What is left of it: the provider's fixed 5 s wait
-after CreateFunction (`Delay: 5s` in its waiter) and four provider process starts (~1.5 s of
-schema loading in the first); `terraform output` is no longer run (the apply's state is read).
+after CreateFunction (`Delay: 5s` in its waiter) and four provider process starts (~1.5 s of schema
+loading in the first); `terraform output` is no longer run (the apply's state is read).
 
 Earlier: 2026-12-01 (commit f5ecb51, load 2.0-4.4) total 560.7 s. `--scenario monorepo` (the
 real client's fixture, 5 rows) measured 132.2 s on 2026-12-02; the `terraform` scenario (load
-8-13, 2026-12-01) PR plan and comment 59.6 s, merge apply 77.7 s, the merge's deploy 220.9 s.
+8-13, 2026-12-01) PR plan and comment 59.6 s, merge apply 77.7 s, the merge's deploy 220.9 s;
+again on 2026-12-02 (`./dev local-run --scenario terraform`, commit e2043b2 plus the endpoints
+change, load ~1): 22.8 s, 16.2 s and 57.9 s.
 """
 
 from __future__ import annotations
