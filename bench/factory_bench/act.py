@@ -128,6 +128,20 @@ def export_suite(source: Path, dest: Path) -> Path:
     return dest
 
 
+def ci_cache_env(cache: Path) -> dict[str, str]:
+    """Caches only, as a runner's tool cache and actions/cache would keep them between jobs:
+    python-app-ci's hash-checked tools (uv, Poetry) under ``cache/tools``, and the package
+    download caches of uv and Poetry (with this machine's CA bundle for Poetry's HTTP client).
+    Each job still makes a fresh environment and installs the app's dependencies."""
+    home = Path.home()
+    return {
+        "HOOPSTAT_FACTORY_TOOLS_ROOT": str(cache / "tools"),
+        "POETRY_CACHE_DIR": os.environ.get("POETRY_CACHE_DIR", str(home / ".cache" / "pypoetry")),
+        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(home / ".cache" / "uv")),
+        **{k: os.environ[k] for k in ("REQUESTS_CA_BUNDLE", "PIP_CERT") if k in os.environ},
+    }
+
+
 def host_path_without(suite_bin: Path, path: str) -> str:
     """``path`` without the suite's virtualenv ``bin`` (nor any other virtualenv's)."""
     kept = []

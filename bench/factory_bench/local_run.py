@@ -440,10 +440,7 @@ class Pipeline:
             # every job still gets a fresh environment and installs its dependencies.
             "HOOPSTAT_BENCH_TOOLCACHE": str(TOOLCACHE),
             "PIP_CACHE_DIR": str(PIP_CACHE),
-            # CI's hash-checked uv once per rehearsal (a runner's tool cache), and uv's download
-            # cache (setup-uv's cache); the app's environment is still made fresh every job.
-            "HOOPSTAT_FACTORY_TOOLS_ROOT": str(cache / "tools"),
-            "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
+            **act.ci_cache_env(cache),
         }
         before = self.snapshot()
         index = len(self.runs) + 1

