@@ -228,20 +228,25 @@ def load(app_dir: Path, *, repo_root: Path | None = None) -> AppSettings | None:
             reason="invalid-input",
         )
     app = resolved.relative_to(root).as_posix()
-    pyproject_path = resolved / "pyproject.toml"
     settings_path = resolved / SETTINGS_FILE
-    pyproject = (
-        read_toml(pyproject_path.read_bytes(), file=f"{app}/pyproject.toml")
-        if pyproject_path.is_file()
-        else None
-    )
+    pyproject, files = read_manifest(resolved, label=app)
     settings = parse(
         app,
         pyproject=pyproject,
         settings_file=settings_path.read_bytes() if settings_path.is_file() else None,
-        files={p.name for p in resolved.iterdir()},
+        files=files,
     )
     return settings if settings.configured else None
+
+
+def read_manifest(app_dir: Path, *, label: str) -> tuple[dict[str, Any] | None, set[str]]:
+    """The app's parsed pyproject.toml (None without one; ``label`` names it in errors) and the
+    names of the files in its directory, what the detect_* functions read."""
+    path = app_dir / "pyproject.toml"
+    pyproject = (
+        read_toml(path.read_bytes(), file=f"{label}/pyproject.toml") if path.is_file() else None
+    )
+    return pyproject, {p.name for p in app_dir.iterdir()} if app_dir.is_dir() else set()
 
 
 def check_apart(all_settings: Iterable[AppSettings]) -> None:

@@ -663,14 +663,11 @@ def ci_installer(values: Mapping[str, str], repo: Path, app_files: Mapping[str, 
     if values.get("installer"):
         return values["installer"]
     if app_files is not None:
-        text, files = app_files.get("pyproject.toml"), list(app_files)
+        text, files = app_files.get("pyproject.toml"), set(app_files)
         pyproject = app_settings.read_toml(text.encode(), file="pyproject.toml") if text else None
     else:
         app_dir = repo / values["context"]
-        files = [p.name for p in app_dir.iterdir()] if app_dir.is_dir() else []
-        manifest = app_dir / "pyproject.toml"
-        pyproject = (app_settings.read_toml(manifest.read_bytes(), file=str(manifest))
-                     if manifest.is_file() else None)
+        pyproject, files = app_settings.read_manifest(app_dir, label=str(app_dir))
     return app_settings.detect_installer(pyproject, files)
 
 
