@@ -222,7 +222,6 @@ def run_act(
         "PATH",
         "LANG",
         "LC_ALL",
-        "TMPDIR",
         "PIP_INDEX_URL",
         "PIP_EXTRA_INDEX_URL",
         "PIP_FIND_LINKS",
@@ -242,6 +241,11 @@ def run_act(
         act_env["PATH"] = host_path_without(suite_bin, act_env.get("PATH", ""))
     act_env["HOME"] = str(workdir / "home")
     (workdir / "home").mkdir(exist_ok=True)
+    # A runner's /tmp is its own. Sharing this machine's would make a job pay for whatever
+    # piled up there: pytest deletes the stale basetemp dirs of the same user at start (after
+    # the suite's own tests, gigabytes; minutes on this bench's disk).
+    act_env["TMPDIR"] = str(workdir / "tmp")
+    (workdir / "tmp").mkdir(exist_ok=True)
     act_env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
     started = time.monotonic()
     done = subprocess.run(
