@@ -138,7 +138,7 @@ def test_the_default_uv_installs_hash_checked_and_syncs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     (uv,) = installed_uvs(tools)
     assert (uv.parents[1] / ".hash-checked").exists()
-    assert "--hash=sha256:" in (uv.parents[1] / "uv-requirement.txt").read_text()
+    assert "--hash=sha256:" in uv.parents[1].with_name(uv.parents[1].name + ".txt").read_text()
     assert subprocess.run([str(uv), "--version"], capture_output=True, text=True,
                           check=True).stdout.split()[1] == version
     assert "VIRTUAL_ENV=" in (tmp_path / "runner-temp" / "env").read_text()
