@@ -129,13 +129,20 @@ def main() -> int:
               f"at start {before}; at end {after}")
         print(f"{'stage':<34} {'seconds':>8}")
         workspace = done.pipeline._workspace
-        for stage, took in done.pipeline.timings.items():
-            print(f"{stage:<34} {took:>8.1f}")
-            if stage == "terraform apply" and workspace is not None:
-                for command, spent in workspace.seconds:
-                    print(f"    terraform {command:<24} {spent:>8.1f}")
+
+        def stages(timings: dict[str, float]) -> None:
+            for stage, took in timings.items():
+                print(f"{stage:<34} {took:>8.1f}")
+                if stage == "terraform apply" and workspace is not None:
+                    for command, spent in workspace.seconds:
+                        print(f"    terraform {command:<24} {spent:>8.1f}")
+
+        stages(done.pipeline.timings)
         accounted = sum(done.pipeline.timings.values())
         print(f"{'(other: untimed)':<34} {done.total - accounted:>8.1f}")
+        if done.pipeline.overlapped:
+            print("alongside the first merge (not in the total's split):")
+            stages(done.pipeline.overlapped)
         for run in done.pipeline.runs:
             print(f"\n{run.name} ({run.seconds:.1f}s, {run.image_step}):")
             for job, step, took in step_split(run.log):

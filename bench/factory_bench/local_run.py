@@ -5,7 +5,10 @@ One command, nothing to click:
 1. brings up the bench: moto, the local ECR registry bridged into moto's ECR, the GitHub OIDC
    issuer and the FAKE GitHub API, each its own process on 127.0.0.1;
 2. applies Terraform built from the suite's modules (``ecr-repository``, ``lambda-app``,
-   ``github-oidc``) plus the app's data bucket and secret, and seeds the smoke test's data;
+   ``github-oidc``) plus the app's data bucket and secret, and seeds the smoke test's data. With
+   the deploy scenario first, this runs alongside steps 3-4's first merge: its CI job needs no
+   AWS, and its deploy job's OIDC token waits until the infrastructure is there (the bench's
+   stand-in for a protection rule on the environment, :mod:`factory_bench.oidc_issuer`);
 3. copies the app (``examples/hello-stats`` or ``--app DIR``) into a fresh git repo and renders
    its caller workflows with ``factory init``, pinned to this checkout's commit SHA;
 4. runs them with ``act``, the suite mapped in from this checkout at that SHA and at ``main``:
@@ -39,6 +42,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -48,7 +52,8 @@ from typing import Any
 
 from factory_bench import act, local_run_monorepo
 from factory_bench import terraform as tf
-from factory_bench.stack import Bench, BenchError
+from factory_bench.oidc_issuer import GATE_OPEN
+from factory_bench.stack import BENCH_ACCOUNT, Bench, BenchError
 from factory_cli import init_repo, vendor_runtime
 
 # FAKE stand-ins for third-party actions the rendered workflows pin (shipped with this package).
@@ -207,6 +212,17 @@ def _short(image_uri: str) -> str:
 
 
 @dataclass
+class Infra:
+    """Terraform applying in the background (then the seed and the first run's baseline): the
+    first merge's deploy job waits for ``gate`` at its OIDC login."""
+
+    gate: Path
+    thread: threading.Thread | None = None
+    error: BaseException | None = None
+    before: Snapshot | None = None
+
+
+@dataclass
 class Pipeline:
     """An app repo wired to the bench: provision, render, then push / dispatch through act."""
 
@@ -220,12 +236,17 @@ class Pipeline:
     terraform_bin: str = "terraform"
     plugin_mirror: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # Stages run in the background alongside the foreground ones (the Terraform apply during the
+    # first merge): shown apart, since the total is wall-clock time.
+    overlapped: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     stack: Stack | None = None
     repo: Path | None = None
     suite_sha: str = ""
     _workspace: tf.Workspace | None = None
+    _infra: Infra | None = None
+    processed_baseline: int | None = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -259,13 +280,18 @@ class Pipeline:
             self._clients[service] = self.bench.admin_client(service)
         return self._clients[service]
 
+    def _clock(self) -> dict[str, float]:
+        infra = self._infra
+        background = infra is not None and threading.current_thread() is infra.thread
+        return self.overlapped if background else self.timings
+
     @contextlib.contextmanager
     def timed(self, label: str) -> Iterator[None]:
         started = time.monotonic()
         try:
             yield
         finally:
-            self.timings[label] = time.monotonic() - started
+            self._clock()[label] = time.monotonic() - started
 
     @contextlib.contextmanager
     def tally(self, label: str) -> Iterator[None]:
@@ -275,9 +301,67 @@ class Pipeline:
         try:
             yield
         finally:
-            self.timings[label] = self.timings.get(label, 0.0) + time.monotonic() - started
+            clock = self._clock()
+            clock[label] = clock.get(label, 0.0) + time.monotonic() - started
 
     # -- provisioning -------------------------------------------------------------------------
+
+    def planned_names(self) -> tuple[str, str, str]:
+        """(function, ECR repository, deploy role ARN) as the bench's root module names them from
+        ``var.name``: the workflows can be rendered before the apply ends, and :meth:`provision`
+        fails if Terraform's outputs say otherwise."""
+        return (self.name, f"{ORG}/{self.name}",
+                f"arn:aws:iam::{BENCH_ACCOUNT}:role/{self.name}-deploy")
+
+    def start_provision(self) -> None:
+        """:meth:`provision`, :meth:`seed` and the first run's baseline in a background thread,
+        then open the gate the first run's OIDC token waits for (or write why it stays shut).
+        :meth:`finish_provision` joins it and raises what failed there."""
+        gate = self.workdir / "bench" / "infrastructure.gate"
+        gate.parent.mkdir(parents=True, exist_ok=True)
+        gate.unlink(missing_ok=True)
+        infra = Infra(gate=gate)
+
+        def work() -> None:
+            try:
+                self.provision()
+                self.seed()
+                with self.tally("checks"):
+                    infra.before = self.snapshot()
+                    self.processed_baseline = len(self.processed_keys())
+            except BaseException as exc:  # reported by finish_provision in the main thread
+                infra.error = exc
+                gate.write_text(f"the rehearsal's infrastructure was not set up: {exc}"[:400])
+            else:
+                gate.write_text(GATE_OPEN)
+
+        infra.thread = threading.Thread(target=work, name="local-run-infra", daemon=True)
+        self._infra = infra
+        infra.thread.start()
+
+    def finish_provision(self) -> Snapshot | None:
+        """Wait for :meth:`start_provision`'s thread (if one runs): its baseline snapshot, or its
+        error raised here."""
+        infra = self._infra
+        if infra is None or infra.thread is None:
+            return None
+        infra.thread.join()
+        self._infra = None
+        if infra.error is not None:
+            raise infra.error
+        seconds = self.overlapped.get("terraform apply", 0.0)
+        print(f"  terraform applied in {seconds:.1f}s, alongside the first merge: role "
+              f"{self.provisioned.deploy_role_arn}, function {self.provisioned.function_name}",
+              flush=True)
+        return infra.before
+
+    def abandon_provision(self) -> None:
+        """Leaving before the first run ended (something else failed): wait for the background
+        apply, so no terraform outlives the bench; what stopped the run is what gets reported."""
+        infra = self._infra
+        if infra is not None and infra.thread is not None:
+            infra.thread.join(timeout=600)
+            self._infra = None
 
     def provision(self) -> Stack:
         mirror = self.plugin_mirror or tf.find_plugin_mirror()
@@ -306,6 +390,12 @@ class Pipeline:
             workspace.apply(variables=self._tf_variables())
             outputs = workspace.applied_outputs()
         function = str(outputs["function_name"])
+        planned = self.planned_names()
+        applied = (function, str(outputs["repository_name"]), str(outputs["deploy_role_arn"]))
+        if applied != planned:
+            raise LocalRunError(f"Terraform named the stack {applied}, not {planned} as the "
+                                "rehearsal rendered it: keep planned_names() in step with "
+                                f"{ROOT_MODULE_DIR.name}/main.tf")
         with self.tally("checks"):
             config = self.client("lambda").get_function_configuration(
                 FunctionName=function)
@@ -377,11 +467,11 @@ class Pipeline:
         release_sha, release_version = init_repo.released()
         event = repo / "smoke" / "event.json"
         payload = json.dumps(json.loads(event.read_text())) if event.exists() else "{}"
+        function, repository, role_arn = self.planned_names()
         argv = [
             "--dir", str(repo), "--org", ORG, "--app", self.app,
-            "--function", self.provisioned.function_name,
-            "--ecr-repository", self.provisioned.repository_name,
-            "--role-arn", self.provisioned.deploy_role_arn, "--region", self.bench.region,
+            "--function", function, "--ecr-repository", repository,
+            "--role-arn", role_arn, "--region", self.bench.region,
             "--environment", ENVIRONMENT, "--alias", ALIAS,
             "--builder", "buildah", "--smoke-payload", payload, "--ref", self.suite_sha,
         ]
@@ -425,8 +515,11 @@ class Pipeline:
              suite: Path, cache: Path, expected: str, ref: str = BRANCH_REF,
              environment: str = ENVIRONMENT, extra_env: dict[str, str] | None = None,
              secrets_: dict[str, str] | None = None) -> Run:
+        pending = self._infra
         ctx = {"repository": self.repository, "ref": ref, "event_name": event_name,
-               **({"environment": environment} if environment else {})}
+               **({"environment": environment} if environment else {}),
+               # Terraform still applying: the deploy job's token waits for it (oidc_issuer).
+               **({"gate": str(pending.gate)} if pending is not None else {})}
         env = {
             **(extra_env or {}),
             **self.bench.aws_env(),
@@ -442,7 +535,7 @@ class Pipeline:
             "PIP_CACHE_DIR": str(PIP_CACHE),
             **act.ci_cache_env(cache),
         }
-        before = self.snapshot()
+        before = self.snapshot() if pending is None else None
         index = len(self.runs) + 1
         result = act.run_act(
             self.app_repo, event_name=event_name,
@@ -454,6 +547,10 @@ class Pipeline:
         )
         log_path = self.workdir / f"run-{index}-{re.sub(r'[^a-z0-9]+', '-', label)}.log"
         log_path.write_text(result.log)
+        if pending is not None:
+            # A failed apply, not this run, is what stops the rehearsal then.
+            before = self.finish_provision()
+        assert before is not None
         after = self.snapshot()
         run = Run(
             name=label, expected=expected, ok=result.ok, seconds=result.seconds,
@@ -571,14 +668,15 @@ def judge(pipeline: Pipeline | None, run: Run, check: Callable[[Run], tuple[bool
 def deploy_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
     """The five runs of issue 7's "Done when", each judged from moto's state and the run's own
     outputs; the first that fails stops the rest (:class:`ScenarioFailed`)."""
-    with pipeline.tally("checks"):
-        processed_before = len(pipeline.processed_keys())
+    if pipeline._infra is None:  # else the background provisioning records it
+        with pipeline.tally("checks"):
+            pipeline.processed_baseline = len(pipeline.processed_keys())
 
     def first_deploy(run: Run) -> tuple[bool, str]:
         new = run.new_versions
         ran = pipeline.handler_ran(new[0]) if len(new) == 1 else False
         ok = (run.ok and run.built and len(new) == 1 and run.after.alias_version == new[0]
-              and ran and len(pipeline.processed_keys()) > processed_before)
+              and ran and len(pipeline.processed_keys()) > (pipeline.processed_baseline or 0))
         if not run.ok:
             return False, _failed(run)
         return ok, (f"{run.image_step}, version {','.join(new) or 'none'}, alias "
@@ -831,6 +929,9 @@ def summary(pipeline: Pipeline, total: float) -> str:
         )
     lines += ["", "Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in pipeline.timings.items())
               + f"; total {total:.1f}s"]
+    if pipeline.overlapped:
+        lines.append("Alongside the first merge: " + ", ".join(
+            f"{k} {v:.1f}s" for k, v in pipeline.overlapped.items()))
     lines += [f"Note: {note}" for note in pipeline.notes]
     return "\n".join(lines)
 
@@ -897,12 +998,20 @@ def rehearse(app_dir: Path, workdir: Path, *, suite_root: Path, app: str = "", k
             pipeline = Pipeline(bench=bench, app_dir=app_dir, workdir=workdir, app=app,
                                 suite_root=suite_root)
             pipeline.timings["bench up"] = time.monotonic() - bench_started
-            if single_app:
+            if single_app and single_app[0] == "deploy":
+                # The first merge's CI job needs no AWS: Terraform applies meanwhile, and its
+                # deploy job's OIDC token waits for it. Joined before the bench stops.
+                pipeline.start_provision()
+                stack.callback(pipeline.abandon_provision)
+                print("  terraform apply started: it runs alongside the first merge's CI job, "
+                      "whose deploy job's OIDC token waits for it", flush=True)
+            elif single_app:
                 provisioned = pipeline.provision()
                 print(f"  terraform applied in {pipeline.timings['terraform apply']:.1f}s: role "
                       f"{provisioned.deploy_role_arn}, function {provisioned.function_name}",
                       flush=True)
                 pipeline.seed()
+            if single_app:
                 with pipeline.timed("render"):
                     pipeline.render()
                 print(f"  rendered .github/workflows/deploy.yml and rollback.yml (pinned "

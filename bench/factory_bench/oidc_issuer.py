@@ -10,6 +10,13 @@ parameter, set per workflow run by the bench, since one issuer serves many runs.
 ``sub_claim_keys`` (the repository's OIDC subject template, GitHub's ``include_claim_keys``) gets
 a customized ``sub``; without it, GitHub's default template ``["repo", "context"]`` applies.
 
+A context with ``gate`` (a file path) stands in for a deployment protection rule on the job's
+environment: GitHub starts such a job, and so issues its token, only once the rule passes. The
+token request waits (at most ``gate_seconds``, default 8, under the client's 10 s timeout) for the
+file: ``open`` issues the token; any other text, or no file in time, answers 503 with the file's
+text (or "still waiting") as the message, which the login action retries as transient. The local
+run uses it to apply its Terraform while the first merge's CI job runs.
+
 Run: ``python -m factory_bench.oidc_issuer [--port N]``; it prints one JSON line with its
 URLs once listening.
 """
@@ -125,6 +132,24 @@ def github_claims(ctx: dict[str, Any], audience: str, *, now: int | None = None)
     return claims
 
 
+GATE_OPEN = "open"
+GATE_SECONDS = 8.0
+
+
+def wait_for_gate(path: str, seconds: float) -> str:
+    """``open`` once the gate file says so; its other text (why it will not open), or a
+    still-waiting message after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read().strip() or "gate file is empty"
+        except FileNotFoundError:
+            if time.monotonic() >= deadline:
+                return f"still waiting for the environment's protection rule (gate {path})"
+            time.sleep(0.05)
+
+
 def encode_ctx(ctx: dict[str, Any]) -> str:
     return b64url(json.dumps(ctx, sort_keys=True).encode())
 
@@ -194,6 +219,12 @@ class Issuer:
                     if issuer._should_fail(ctx_text, ctx):
                         self._json(503, {"message": "injected transient failure"})
                         return
+                    if ctx.get("gate"):
+                        state = wait_for_gate(str(ctx["gate"]),
+                                              float(ctx.get("gate_seconds", GATE_SECONDS)))
+                        if state != GATE_OPEN:
+                            self._json(503, {"message": state})
+                            return
                     owner = str(ctx.get("repository", "hoopstat-haus/x")).split("/")[0]
                     # GitHub's default audience is the owner's URL when none is asked for.
                     audience = query.get("audience", [f"https://github.com/{owner}"])[0]

@@ -21,7 +21,9 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 5
     steps:
-      - run: python3 -c 'import os, tempfile; d = tempfile.gettempdir(); print("temp=" + d, sorted(os.listdir(d)))'
+      - run: python3 -c "$SCRIPT"
+        env:
+          SCRIPT: import os, tempfile as t; d = t.gettempdir(); print("temp=" + d, os.listdir(d))
 """
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +129,39 @@ def test_tampered_token_fails_verification(bench: Bench) -> None:
         jwks = json.loads(response.read())
     with pytest.raises(jwt.TokenInvalid):
         jwt.verify(forged, jwks)
+
+
+def test_a_gated_token_waits_for_the_gate_to_open(bench: Bench, tmp_path: Path) -> None:
+    """With a gate in the context, no token is issued until the gate file says ``open``: a
+    request made while it is missing waits, and gets its token once the file appears."""
+    gate = tmp_path / "gate"
+    env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(gate)})
+    threading.Timer(0.5, lambda: gate.write_text("open")).start()
+    started = time.monotonic()
+    token = request_token(env["ACTIONS_ID_TOKEN_REQUEST_URL"],
+                          env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], "sts.amazonaws.com")
+    assert time.monotonic() - started >= 0.5
+    assert token.count(".") == 2
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("terraform apply failed", "terraform apply failed"),
+    (None, "still waiting for the environment's protection rule"),
+])
+def test_a_gate_that_does_not_open_answers_503_with_why(bench: Bench, tmp_path: Path,
+                                                        content: str | None,
+                                                        message: str) -> None:
+    """A gate file saying anything but ``open``, or none within gate_seconds, is an HTTP 503
+    (transient: the login action retries) whose message says why; no token is issued."""
+    gate = tmp_path / "gate"
+    if content is not None:
+        gate.write_text(content)
+    env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(gate),
+                          "gate_seconds": 0.2})
+    request = urllib.request.Request(
+        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=a",
+        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 503
+    assert message in json.loads(caught.value.read())["message"]
