@@ -98,6 +98,15 @@ def load() -> str:
     return f"load {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
+def print_stages(timings: dict[str, float], terraform: list[tuple[str, float]]) -> None:
+    """One line per stage; the Terraform stage's commands indented under it."""
+    for stage, took in timings.items():
+        print(f"{stage:<34} {took:>8.1f}")
+        if stage == "terraform apply":
+            for command, spent in terraform:
+                print(f"    terraform {command:<24} {spent:>8.1f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--app", type=Path, default=ROOT / "examples" / "hello-stats")
@@ -129,20 +138,13 @@ def main() -> int:
               f"at start {before}; at end {after}")
         print(f"{'stage':<34} {'seconds':>8}")
         workspace = done.pipeline._workspace
-
-        def stages(timings: dict[str, float]) -> None:
-            for stage, took in timings.items():
-                print(f"{stage:<34} {took:>8.1f}")
-                if stage == "terraform apply" and workspace is not None:
-                    for command, spent in workspace.seconds:
-                        print(f"    terraform {command:<24} {spent:>8.1f}")
-
-        stages(done.pipeline.timings)
+        split = workspace.seconds if workspace is not None else []
+        print_stages(done.pipeline.timings, split)
         accounted = sum(done.pipeline.timings.values())
         print(f"{'(other: untimed)':<34} {done.total - accounted:>8.1f}")
         if done.pipeline.overlapped:
             print("alongside the first merge (not in the total's split):")
-            stages(done.pipeline.overlapped)
+            print_stages(done.pipeline.overlapped, split)
         for run in done.pipeline.runs:
             print(f"\n{run.name} ({run.seconds:.1f}s, {run.image_step}):")
             for job, step, took in step_split(run.log):

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -59,7 +60,11 @@ def test_main_command_runs_the_pipeline_and_tears_down(tmp_path: Path) -> None:
         assert "| ok: " in row and alias_move in row, row
     assert re.search(r"\| built; live sha256:[0-9a-f]{12} \| 2 \(sha256:[0-9a-f]{12}\)", out)
     assert "cache hit: True" in out
-    assert re.search(r"Timings: bench up [\d.]+s, terraform apply [\d.]+s", out)
+    assert re.search(r"Timings: bench up [\d.]+s, render [\d.]+s", out)
+    # Terraform applied alongside the first merge, whose deploy job waited for it.
+    assert re.search(r"Alongside the first merge: terraform apply [\d.]+s, checks [\d.]+s, "
+                     r"seed [\d.]+s", out)
+    assert out.index("terraform applied in") < out.index("✅ deploy on merge")
     # Torn down: the URLs it printed answer no more, and the heavy copies are gone.
     urls = re.findall(r"(?:moto|registry|OIDC issuer) (http://127\.0\.0\.1:\d+)", out)
     assert len(urls) == 3
@@ -200,6 +205,54 @@ def test_checks_between_runs_are_timed_and_clients_made_once(tmp_path: Path) -> 
     with pipeline.tally("git commits"), pipeline.tally("git commits"):
         pass
     assert set(pipeline.timings) == {"checks", "git commits"}
+
+
+def background_pipeline(tmp_path: Path, provision: object) -> local_run.Pipeline:
+    """A Pipeline whose provisioning steps are FAKES (``provision`` stands in for Terraform):
+    what start_provision / finish_provision do around them, without a bench."""
+    pipeline = local_run.Pipeline.__new__(local_run.Pipeline)
+    pipeline.workdir, pipeline.timings, pipeline.overlapped = tmp_path, {}, {}
+    pipeline.processed_baseline = None
+    pipeline.provision = provision  # type: ignore[method-assign]
+    pipeline.seed = lambda: None  # type: ignore[method-assign]
+    pipeline.snapshot = lambda: snapshot("1", "1")  # type: ignore[method-assign]
+    pipeline.processed_keys = lambda: ["processed/x"]  # type: ignore[method-assign]
+    pipeline.stack = local_run.Stack("arn:role", "repo", "fn", "bucket", "secret", {})
+    return pipeline
+
+
+def test_background_provisioning_opens_the_gate_only_when_done(tmp_path: Path) -> None:
+    """The first merge's token gate stays shut while Terraform applies and opens after the
+    apply, the seed and the baseline; its time counts as alongside, not in the split."""
+    release = threading.Event()
+
+    def provision() -> None:
+        with pipeline.timed("terraform apply"):
+            assert release.wait(10)
+
+    pipeline = background_pipeline(tmp_path, provision)
+    pipeline.start_provision()
+    gate = tmp_path / "bench" / "infrastructure.gate"
+    assert not gate.exists()
+    release.set()
+    assert pipeline.finish_provision() == snapshot("1", "1")
+    assert gate.read_text() == "open"
+    assert pipeline.processed_baseline == 1
+    assert "terraform apply" in pipeline.overlapped and "terraform apply" not in pipeline.timings
+
+
+def test_a_failed_background_apply_shuts_the_gate_and_stops_the_run(tmp_path: Path) -> None:
+    """Terraform failing while the first merge runs writes why into the gate (the deploy job's
+    token request answers 503 with it) and finish_provision raises Terraform's own error."""
+    def provision() -> None:
+        raise tf.TerraformError("terraform apply failed: Error creating Lambda function")
+
+    pipeline = background_pipeline(tmp_path, provision)
+    pipeline.start_provision()
+    with pytest.raises(tf.TerraformError, match="Error creating Lambda function"):
+        pipeline.finish_provision()
+    gate = (tmp_path / "bench" / "infrastructure.gate").read_text()
+    assert gate.startswith("the rehearsal's infrastructure was not set up: terraform apply failed")
 
 
 def test_offline_base_image_failure_names_dockerfile_bench(tmp_path: Path) -> None:
