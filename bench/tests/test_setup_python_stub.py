@@ -83,6 +83,26 @@ def test_each_job_gets_its_own_copy(tmp_path: Path) -> None:
     assert not (Path(second[2]["python-path"]).parent.parent / "lib" / "marker.txt").exists()
 
 
+def test_the_hard_linked_copy_leaves_the_tool_cache_untouched(tmp_path: Path) -> None:
+    """The job's copy shares files with the tool cache by hard links, but the pip scripts the
+    stub rewrites for the job's path are new files: the cached venv's still name the cache, and
+    the job's `pip` command runs from the job's environment."""
+    cache = tmp_path / "toolcache"
+    code, log, outputs = run_stub(tmp_path, installed_minor(),
+                                  HOOPSTAT_BENCH_TOOLCACHE=str(cache))
+    assert code == 0, log
+    job_env = Path(outputs["python-path"]).parent.parent
+    (entry,) = [path for path in cache.iterdir() if (path / "ready").exists()]
+    cached_pip = (entry / "venv" / "bin" / "pip").read_text()
+    assert str(entry / "venv") in cached_pip and str(job_env) not in cached_pip
+    assert str(job_env) in (job_env / "bin" / "pip").read_text()
+    pip = subprocess.run([str(job_env / "bin" / "pip"), "--version"], capture_output=True,
+                         text=True, check=False)
+    assert pip.returncode == 0 and str(job_env) in pip.stdout, pip.stderr
+    shared = job_env / "lib" / next(p.name for p in (job_env / "lib").iterdir())
+    assert any(f.stat().st_nlink > 1 for f in shared.rglob("*.py"))  # linked, not copied
+
+
 def test_missing_version_fails_naming_it_and_how_to_install(tmp_path: Path) -> None:
     """A version the machine does not have fails the step with an ::error naming the version
     and the ways to install it; nothing is put on PATH."""
