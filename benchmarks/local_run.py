@@ -12,7 +12,25 @@ because other work on the same cores changes it.
 Run from the suite checkout (`terraform` on PATH, the provider mirror, act, buildah,
 docker-registry: what `./dev local-run` needs). Exits 1 if a rehearsal fails.
 
-Latest, 2026-12-02 (commit 14efe86, release v0.3.1; two rehearsals back to back, load
+Latest, 2026-12-02 session 2 (commits 64347c4 and before, release v0.3.2; two rehearsals back to
+back, load 0.6-1.6): **totals 121.5 s and 100.3 s**; earlier the same session 96.4/101.2 s and
+98.2/100.3 s (load ~1-1.4). Rehearsal 2 of the latest: bench up 1.8, render 0.1, suite export
+2.1, the five act runs 28.9 / 18.0 / 20.1 / 3.4 / 20.0, checks 2.2, cleanup 3.3; alongside the
+first merge (not in the total): Terraform 17.9 (init 5.4, apply 12.3), seed 0.4. Per merge:
+setup-python 0.7-1.1 (was 1.5-1.9), install 2.9-3.1 (5.3 first), tests 8.6-11.0, OIDC 0.8-1.3
+(8.7 first: the actions' venv, its wheels from the index as on a runner), build 1.1-1.9, deploy
+1.3-2.8. Rehearsal 1 paid a cold page cache for the 700 MB provider (init 17.3, apply 18.7).
+What changed: (1) each act run gets a temp dir of its own (the first rehearsal after `.ci/run`
+measured 490.9 s, its first merge 268.1 s: the app's pytest deleting the suite's stale basetemp
+dirs in the shared /tmp); (2) pip installs the hash-checked uv with --target, no venv (-3.5 s on
+the first job); (3) Terraform applies alongside the first merge's CI job, the deploy job's token
+waiting at a gate (122.5/118.6 s -> 96-101 s); (4) the FAKE setup-python hard-links its copy.
+Still over 60 s: four runs of the app's tests at 8.6-11 s each in a fresh environment (~2.5 s of
+it compiling boto3/moto/flask bytecode; the four fresh-interpreter handler invocations ~3 s), and
+~4.5 s a merge of deploy-job steps. Measured by hand: `uv pip install --compile-bytecode` costs
+10.3 s against the ~2.5 s it would save.
+
+Previous, 2026-12-02 (commit 14efe86, release v0.3.1; two rehearsals back to back, load
 1.0-1.2 on the 2 cores): **totals 107.9 s and 119.4 s**, still about twice the 60 s goal.
 Rehearsal 1: bench up 2.1, Terraform 12.5 (init 2.6, apply 9.7), checks 2.0, seed 0.3, render
 0.1, suite export 0.1, git commits 0.1, the five act runs 27.7 / 17.4 / 20.6 / 3.6 / 19.7,
