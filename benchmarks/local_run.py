@@ -12,8 +12,11 @@ because other work on the same cores changes it.
 Run from the suite checkout (`terraform` on PATH, the provider mirror, act, buildah,
 docker-registry: what `./dev local-run` needs). Exits 1 if a rehearsal fails.
 
-Latest, 2026-12-02 session 2 (commits 64347c4 and before, release v0.3.2; two rehearsals back to
-back, load 0.6-1.6): **totals 121.5 s and 100.3 s**; earlier the same session 96.4/101.2 s and
+Latest, 2026-12-02 session 2: `./dev local-run` in a fresh clone of f8cab6d right after its
+`CI=true bash .ci/run` (814 passed; 2.3 GB of pytest dirs left in /tmp): **89.7 s**, first merge
+27.2 s with Terraform 13.7 s alongside (the same command after CI took 183.3 s and 290.3 s before
+the temp-dir fix). This benchmark (commits 64347c4 and before, release v0.3.2; two rehearsals back
+to back, load 0.6-1.6): **totals 121.5 s and 100.3 s**; earlier the same session 96.4/101.2 s and
 98.2/100.3 s (load ~1-1.4). Rehearsal 2 of the latest: bench up 1.8, render 0.1, suite export
 2.1, the five act runs 28.9 / 18.0 / 20.1 / 3.4 / 20.0, checks 2.2, cleanup 3.3; alongside the
 first merge (not in the total): Terraform 17.9 (init 5.4, apply 12.3), seed 0.4. Per merge:
