@@ -136,14 +136,21 @@ GATE_OPEN = "open"
 GATE_SECONDS = 8.0
 
 
+GATE_SUFFIX = ".gate"
+
+
 def wait_for_gate(path: str, seconds: float) -> str:
-    """``open`` once the gate file says so; its other text (why it will not open), or a
-    still-waiting message after ``seconds``."""
+    """``open`` once the gate file says so; its other text (why it will not open, at most 400
+    characters), or a still-waiting message after ``seconds``. Only a ``*.gate`` file is read:
+    the path comes from the token URL, which every step of an act run can see, so the issuer
+    must not echo any other file."""
+    if not path.endswith(GATE_SUFFIX):
+        return f"refused gate {path[:80]!r}: a gate is a file named *{GATE_SUFFIX}"
     deadline = time.monotonic() + seconds
     while True:
         try:
             with open(path, encoding="utf-8") as handle:
-                return handle.read().strip() or "gate file is empty"
+                return handle.read(400).strip() or "gate file is empty"
         except FileNotFoundError:
             if time.monotonic() >= deadline:
                 return f"still waiting for the environment's protection rule (gate {path})"

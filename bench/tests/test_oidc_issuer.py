@@ -134,7 +134,7 @@ def test_tampered_token_fails_verification(bench: Bench) -> None:
 def test_a_gated_token_waits_for_the_gate_to_open(bench: Bench, tmp_path: Path) -> None:
     """With a gate in the context, no token is issued until the gate file says ``open``: a
     request made while it is missing waits, and gets its token once the file appears."""
-    gate = tmp_path / "gate"
+    gate = tmp_path / "infrastructure.gate"
     env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(gate)})
     threading.Timer(0.5, lambda: gate.write_text("open")).start()
     started = time.monotonic()
@@ -153,7 +153,7 @@ def test_a_gate_that_does_not_open_answers_503_with_why(bench: Bench, tmp_path: 
                                                         message: str) -> None:
     """A gate file saying anything but ``open``, or none within gate_seconds, is an HTTP 503
     (transient: the login action retries) whose message says why; no token is issued."""
-    gate = tmp_path / "gate"
+    gate = tmp_path / "infrastructure.gate"
     if content is not None:
         gate.write_text(content)
     env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(gate),
@@ -165,3 +165,19 @@ def test_a_gate_that_does_not_open_answers_503_with_why(bench: Bench, tmp_path: 
         urllib.request.urlopen(request)
     assert caught.value.code == 503
     assert message in json.loads(caught.value.read())["message"]
+
+
+def test_a_gate_that_is_no_gate_file_is_refused_unread(bench: Bench, tmp_path: Path) -> None:
+    """The gate path travels in the token URL every step can see: a path not named *.gate (a
+    secret file, say) is refused with a 503 that does not echo the file, and no token issued."""
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = do-not-echo")
+    env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(secret)})
+    request = urllib.request.Request(
+        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=a",
+        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 503
+    message = json.loads(caught.value.read())["message"]
+    assert "a gate is a file named *.gate" in message and "do-not-echo" not in message
