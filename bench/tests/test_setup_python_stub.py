@@ -103,6 +103,28 @@ def test_the_hard_linked_copy_leaves_the_tool_cache_untouched(tmp_path: Path) ->
     assert any(f.stat().st_nlink > 1 for f in shared.rglob("*.py"))  # linked, not copied
 
 
+def test_a_job_writing_through_a_hard_link_does_not_reach_the_next_job(tmp_path: Path) -> None:
+    """A job that appends to a file of its Python in place (shared with the tool cache by a hard
+    link) changes the cached entry; the next job notices, says so, and gets a rebuilt entry
+    without that change."""
+    cache = str(tmp_path / "toolcache")
+    for job in ("a", "b"):
+        (tmp_path / job).mkdir()
+    code, log, outputs = run_stub(tmp_path / "a", installed_minor(),
+                                  HOOPSTAT_BENCH_TOOLCACHE=cache)
+    assert code == 0, log
+    env_a = Path(outputs["python-path"]).parent.parent
+    planted = next(p for p in (env_a / "lib").rglob("pip/__init__.py"))
+    with planted.open("a") as handle:  # in place: the same inode as the cache's file
+        handle.write("\nPLANTED = 'job a'\n")
+    code, log, outputs = run_stub(tmp_path / "b", installed_minor(),
+                                  HOOPSTAT_BENCH_TOOLCACHE=cache)
+    assert code == 0, log
+    assert "changed since it was built" in log and "rebuilding it" in log
+    env_b = Path(outputs["python-path"]).parent.parent
+    assert "PLANTED" not in next(p for p in (env_b / "lib").rglob("pip/__init__.py")).read_text()
+
+
 def test_missing_version_fails_naming_it_and_how_to_install(tmp_path: Path) -> None:
     """A version the machine does not have fails the step with an ::error naming the version
     and the ways to install it; nothing is put on PATH."""

@@ -11,7 +11,8 @@ pristine venv once per patch version (the "tool cache", ``HOOPSTAT_BENCH_TOOLCAC
 for every job, so no job sees what another installed. The copy hard-links the files (~0.2 s
 instead of ~1.3 s for pip's ~1100 files here): pip and Python replace a file (a new inode), never
 write into one, and the scripts this stub edits are replaced too. A job that wrote into an existing
-file of its Python in place would change the tool cache; none of the suite's workflows does.
+file of its Python in place would change the tool cache: each job first checks the entry against
+the sizes and times recorded when it was built, and rebuilds a changed one (saying so).
 No version found: the step fails naming the version and how to install it. No
 ``PIP_IGNORE_REQUIRES_PYTHON``: pip enforces ``requires-python`` as on a runner.
 """
@@ -120,7 +121,15 @@ def toolcache_entry(version: str, base: str) -> Path:
     # temporary directory it was built in (a job's `pip` had a dangling shebang).
     entry = root / f"{version}-{hashlib.sha256(base.encode()).hexdigest()[:12]}-v3"
     if (entry / "ready").exists():
-        return entry
+        changed = changed_file(entry)
+        if not changed:
+            return entry
+        # A job wrote into a file it shares with the entry by a hard link: never hand that on.
+        print(f"FAKE setup-python: the tool cache entry {entry} changed since it was built "
+              f"({changed}); rebuilding it", flush=True)
+        trash = Path(tempfile.mkdtemp(prefix=".changed-", dir=root))
+        entry.rename(trash / "entry")
+        shutil.rmtree(trash, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=root))
     subprocess.run([base, "-m", "venv", "--clear", str(building / "venv")], check=True,
@@ -136,12 +145,38 @@ def toolcache_entry(version: str, base: str) -> Path:
         print(f"FAKE setup-python: could not upgrade pip from the index, keeping ensurepip's: "
               f"{upgraded.stderr.strip().splitlines()[-1:] or upgraded.returncode}", flush=True)
     relocate(building / "venv", old=building / "venv", new=entry / "venv")
+    (building / "files.json").write_text(json.dumps(manifest(building / "venv")))
     (building / "ready").write_text(base + "\n")
     try:
         building.rename(entry)
     except OSError:  # another job made it first
         shutil.rmtree(building, ignore_errors=True)
     return entry
+
+
+def manifest(venv: Path) -> dict[str, list[int]]:
+    """Size and modification time of every regular file under ``venv``, by relative path."""
+    found: dict[str, list[int]] = {}
+    for directory, _, files in os.walk(venv):
+        for name in files:
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                info = os.stat(path)
+                found[os.path.relpath(path, venv)] = [info.st_size, info.st_mtime_ns]
+    return found
+
+
+def changed_file(entry: Path) -> str:
+    """The first file of ``entry`` that differs from its build-time manifest, or ""."""
+    try:
+        recorded = json.loads((entry / "files.json").read_text())
+    except (OSError, ValueError):
+        return "files.json unreadable"
+    current = manifest(entry / "venv")
+    for path in sorted(set(recorded) | set(current)):
+        if recorded.get(path) != current.get(path):
+            return path
+    return ""
 
 
 def fresh_environment(entry: Path, dest: Path) -> Path:
