@@ -306,6 +306,11 @@ class Pipeline:
 
     # -- provisioning -------------------------------------------------------------------------
 
+    @property
+    def provisioning(self) -> bool:
+        """Terraform still applies in the background (:meth:`start_provision`)."""
+        return self._infra is not None
+
     def planned_names(self) -> tuple[str, str, str]:
         """(function, ECR repository, deploy role ARN) as the bench's root module names them from
         ``var.name``: the workflows can be rendered before the apply ends, and :meth:`provision`
@@ -358,10 +363,8 @@ class Pipeline:
     def abandon_provision(self) -> None:
         """Leaving before the first run ended (something else failed): wait for the background
         apply, so no terraform outlives the bench; what stopped the run is what gets reported."""
-        infra = self._infra
-        if infra is not None and infra.thread is not None:
-            infra.thread.join(timeout=600)
-            self._infra = None
+        with contextlib.suppress(Exception):
+            self.finish_provision()
 
     def provision(self) -> Stack:
         mirror = self.plugin_mirror or tf.find_plugin_mirror()
@@ -668,7 +671,7 @@ def judge(pipeline: Pipeline | None, run: Run, check: Callable[[Run], tuple[bool
 def deploy_scenarios(pipeline: Pipeline, *, suite: Path, cache: Path) -> list[Run]:
     """The five runs of issue 7's "Done when", each judged from moto's state and the run's own
     outputs; the first that fails stops the rest (:class:`ScenarioFailed`)."""
-    if pipeline._infra is None:  # else the background provisioning records it
+    if not pipeline.provisioning:  # else the background provisioning records it
         with pipeline.tally("checks"):
             pipeline.processed_baseline = len(pipeline.processed_keys())
 
