@@ -144,6 +144,17 @@ def test_a_gated_token_waits_for_the_gate_to_open(bench: Bench, tmp_path: Path) 
     assert token.count(".") == 2
 
 
+def refused_with_503(env: dict[str, str]) -> str:
+    """Request a token as the runner does; it must be refused with HTTP 503: its message."""
+    request = urllib.request.Request(
+        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=a",
+        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == 503
+    return str(json.loads(caught.value.read())["message"])
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("terraform apply failed", "terraform apply failed"),
     (None, "still waiting for the environment's protection rule"),
@@ -158,13 +169,7 @@ def test_a_gate_that_does_not_open_answers_503_with_why(bench: Bench, tmp_path: 
         gate.write_text(content)
     env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(gate),
                           "gate_seconds": 0.2})
-    request = urllib.request.Request(
-        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=a",
-        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
-    with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(request)
-    assert caught.value.code == 503
-    assert message in json.loads(caught.value.read())["message"]
+    assert message in refused_with_503(env)
 
 
 def test_a_gate_that_is_no_gate_file_is_refused_unread(bench: Bench, tmp_path: Path) -> None:
@@ -173,11 +178,5 @@ def test_a_gate_that_is_no_gate_file_is_refused_unread(bench: Bench, tmp_path: P
     secret = tmp_path / "credentials"
     secret.write_text("aws_secret_access_key = do-not-echo")
     env = bench.oidc_env({"repository": "hoopstat-haus/x", "gate": str(secret)})
-    request = urllib.request.Request(
-        env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=a",
-        headers={"Authorization": f"bearer {env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']}"})
-    with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(request)
-    assert caught.value.code == 503
-    message = json.loads(caught.value.read())["message"]
+    message = refused_with_503(env)
     assert "a gate is a file named *.gate" in message and "do-not-echo" not in message
