@@ -142,6 +142,7 @@ def main() -> int:
         return 1
     names = tuple(args.scenario or local_run.DEFAULT_SCENARIOS)
     totals: list[float] = []
+    floors: list[float] = []  # seconds inside the jobs' named steps, per rehearsal
     for index in range(1, args.runs + 1):
         workdir = ((args.workdir / f"run-{index}") if args.workdir
                    else Path(tempfile.mkdtemp(prefix="hoopstat-local-run-bench-"))).resolve()
@@ -166,12 +167,18 @@ def main() -> int:
         if done.pipeline.overlapped:
             print("alongside the first merge (not in the total's split):")
             print_stages(done.pipeline.overlapped, split)
+        in_steps = 0.0
         for run in done.pipeline.runs:
             print(f"\n{run.name} ({run.seconds:.1f}s, {run.image_step}):")
             for job, step, took in step_split(run.log):
                 print(f"    {job:<40.40} {step:<44.44} {took:>7.1f}")
+                in_steps += took
+        floors.append(in_steps)
+        print(f"\nthe jobs' named steps (what a runner runs; above): {in_steps:.1f}s of the "
+              f"{done.total:.1f}s total; act's job set-up and the bench's stages: the rest")
     if len(totals) > 1:
-        print(f"\ntotals: {', '.join(f'{t:.1f}s' for t in totals)}")
+        print(f"\ntotals: {', '.join(f'{t:.1f}s' for t in totals)}; in the jobs' named "
+              f"steps: {', '.join(f'{f:.1f}s' for f in floors)}")
     return 0
 
 

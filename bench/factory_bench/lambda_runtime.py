@@ -1,8 +1,10 @@
 """The bench's Lambda runtime: call one handler once, the way Lambda's Python runtime does.
 
 Run by the local invoke hook (:mod:`factory_bench.moto_ext_lambda_bench_invoke`) in a
-fresh process: ``python -m factory_bench.lambda_runtime --task-root DIR --handler
-module.function --result FILE`` with the event on stdin. The handler's own output goes to
+fresh process: ``python -I -S lambda_runtime.py --task-root DIR [--path DEPS] --handler
+module.function --result FILE`` with the event on stdin, on the image's Python (standard library
+only: this file imports nothing else), or ``-m factory_bench.lambda_runtime`` for an image that
+names no Python. The handler's own output goes to
 stdout/stderr (the function's log); the result — or Lambda's error shape
 ``{"errorMessage", "errorType", "stackTrace"}`` — goes to FILE, so logs can never corrupt it.
 """
@@ -49,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--request-id", default=None)
     parser.add_argument("--timeout", type=int, default=3)
+    parser.add_argument("--path", type=Path, action="append", default=[],
+                        help="searched after the task root (the image's installed requirements)")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(args.task_root))
+    sys.path[0:0] = [str(args.task_root), *map(str, args.path)]
     os.chdir(args.task_root)
     result: Any
     try:

@@ -15,9 +15,23 @@ what ``ecr-push`` outputs in local mode), Invoke here:
    ``{"errorMessage", "errorType", "stackTrace"}``; the handler's output goes to CloudWatch Logs
    group ``/aws/lambda/<function>``.
 
-The handler runs on the bench's Python, so its third-party packages come from the bench's
-environment (the bench image carries no interpreter; the offline machine cannot install the
-image's requirements). Other functions keep moto's behaviour.
+The bench image carries no interpreter, so the hook stands in for the real image's Python and its
+``RUN pip install``, from two labels of ``Dockerfile.bench``:
+
+- ``dev.hoopstat.bench-python`` (``3.12``: the real base image's Python): the handler runs on a
+  base interpreter of that version found on this machine, isolated (``-I -S``: no site-packages,
+  no environment variables of Python's, no script directory), so it imports only the standard
+  library, the task root and what the image declares, never the suite's packages;
+- ``dev.hoopstat.bench-requirements`` (a requirements file inside the image, e.g.
+  ``/tmp/build/requirements.txt`` beside the ``libs/`` it names): installed with that Python's
+  pip, from the package index, into a directory put on the path after the task root, as the real
+  image's ``pip install -r requirements.txt --target $LAMBDA_TASK_ROOT`` would. The install is
+  kept per content (the files beside the requirements file and the Python), as a layer cache
+  keeps an unchanged ``RUN`` step; a requirement that cannot be installed fails the invoke, naming
+  the file, as it would fail the real build.
+
+An image without ``bench-python`` runs on the bench's own Python and environment, and its log says
+so. Other functions keep moto's behaviour.
 
 Install order matters: extensions install in name order, so ``moto_ext_lambda_deploy`` (queued
 canned replies, qualifier fix) wraps this one and its canned replies still win.
@@ -26,9 +40,14 @@ canned replies, qualifier fix) wraps this one and its canned replies still win.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -37,6 +56,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +118,95 @@ def unpack_image(host: str, repository: str, digest: str, auth: str) -> tuple[Pa
         return _rootfs[digest], config.get("config") or {}
 
 
+PYTHON_LABEL = "dev.hoopstat.bench-python"
+REQUIREMENTS_LABEL = "dev.hoopstat.bench-requirements"
+RUNTIME_SCRIPT = Path(__file__).resolve().parent / "lambda_runtime.py"
+SETUP_PYTHON_STUB = (Path(__file__).resolve().parent / "stubs" / "actions" / "setup-python"
+                     / "fake_setup_python.py")
+_interpreters: dict[str, str] = {}
+
+
+class ImageSetupError(RuntimeError):
+    """What the real image's build would have failed at (no such Python, a requirement that
+    does not install): the invoke fails with this message instead of running the handler."""
+
+
+def _deps_root() -> Path:
+    return Path(os.environ.get("HOOPSTAT_BENCH_LAMBDA_DEPS")
+                or Path.home() / ".cache" / "hoopstat-bench" / "lambda-deps")
+
+
+def image_python(requested: str) -> str:
+    """A base interpreter (never a virtualenv) of the version the image's label names, found the
+    way the FAKE setup-python finds one."""
+    with _cache_lock:
+        if requested not in _interpreters:
+            spec = importlib.util.spec_from_file_location("fake_setup_python", SETUP_PYTHON_STUB)
+            assert spec is not None and spec.loader is not None
+            finder = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(finder)
+            try:
+                _interpreters[requested] = finder.find_interpreter(requested)[1]
+            except finder.SetupError as exc:
+                raise ImageSetupError(
+                    f"{PYTHON_LABEL}={requested!r}: {exc.title}. {exc}") from exc
+        return _interpreters[requested]
+
+
+def _tree_digest(python: str, directory: Path) -> str:
+    """The install's cache key: the interpreter and every file beside the requirements file."""
+    digest = hashlib.sha256(python.encode() + b"\0")
+    version = subprocess.run([python, "-I", "-c", "import sys; print(sys.version)"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    digest.update(version.encode() + b"\0")
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() or p.is_symlink()):
+        digest.update(str(path.relative_to(directory)).encode() + b"\0")
+        digest.update((os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
+                      + b"\0")
+    return digest.hexdigest()[:24]
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def image_dependencies(python: str, rootfs: Path, requirements: str) -> Path:
+    """The image's declared requirements installed with ``python``'s pip (once per content)."""
+    inside = Path("/") / requirements.lstrip("/")
+    file = (rootfs / inside.relative_to("/")).resolve()
+    if not file.is_relative_to(rootfs.resolve()) or not file.is_file():
+        raise ImageSetupError(f"{REQUIREMENTS_LABEL}={requirements!r}: the image has no such "
+                              "file. COPY the requirements file (and the libs/ it names) there "
+                              "in Dockerfile.bench, as the real Dockerfile's build step has them.")
+    root = _deps_root()
+    target = root / _tree_digest(python, file.parent)
+    with _locked(root / f"{target.name}.lock"):
+        if (target / ".ready").exists():
+            return target
+        shutil.rmtree(target, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=root))
+        done = subprocess.run(
+            [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+             "--quiet", "--target", str(staging), "-r", file.name],
+            cwd=file.parent, capture_output=True, text=True, timeout=900, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+            raise ImageSetupError(
+                f"{inside} (the image's {REQUIREMENTS_LABEL}) could not be installed with "
+                f"{python} -m pip, as the real image's pip install would fail: {tail}")
+        (staging / ".ready").write_text(f"{inside}\n")
+        staging.rename(target)
+    return target
+
+
 def _image_env(config: dict[str, Any]) -> dict[str, str]:
     pairs = (item.partition("=") for item in config.get("Env") or [])
     return {key: value for key, _, value in pairs if key}
@@ -120,6 +229,23 @@ def _write_logs(account: str, region: str, function: str, version: str, text: st
             logs.groups[group].put_log_events(stream, events)
     except Exception as exc:  # logging must never fail the invoke
         print(f"bench invoke hook: could not write logs: {exc}", file=sys.stderr)
+
+
+def runtime_command(rootfs: Path, labels: dict[str, str]) -> tuple[list[str], str]:
+    """The argv that starts the bench runtime for this image, and a line for the log if it
+    falls short of the image (no ``bench-python`` label: the bench's own Python runs it)."""
+    requested = labels.get(PYTHON_LABEL, "").strip()
+    if not requested:
+        return ([sys.executable, "-m", "factory_bench.lambda_runtime"],
+                f"bench: the image has no {PYTHON_LABEL} label, so the handler runs on the "
+                f"bench's Python {sys.version.split()[0]} with the bench's packages, not the "
+                "image's (see examples/hello-stats/Dockerfile.bench)\n")
+    python = image_python(requested)
+    argv = [python, "-I", "-S", str(RUNTIME_SCRIPT)]
+    requirements = labels.get(REQUIREMENTS_LABEL, "").strip()
+    if requirements:
+        argv += ["--path", str(image_dependencies(python, rootfs, requirements))]
+    return argv, ""
 
 
 def run_handler(backend: Any, fn: Any, body: Any, response_headers: Any) -> bytes | None:
@@ -158,15 +284,24 @@ def run_handler(backend: Any, fn: Any, body: Any, response_headers: Any) -> byte
         "_X_AMZN_TRACE_ID": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
     }
     timeout = int(fn.timeout or 3)
+    labels = config.get("Labels") or {}
+    try:
+        runtime, note = runtime_command(rootfs, labels)
+    except ImageSetupError as exc:
+        log = f"START RequestId: {request_id} Version: {version}\nbench: {exc}"
+        _write_logs(account, region, fn.function_name, version,
+                    log + f"\nEND RequestId: {request_id}")
+        response_headers["x-amz-function-error"] = "Unhandled"
+        response_headers["x-amz-executed-version"] = version
+        return json.dumps({"errorMessage": str(exc), "errorType": "Runtime.BenchImageSetup",
+                           "stackTrace": []}).encode()
     with tempfile.TemporaryDirectory() as scratch:
         result_path = Path(scratch) / "result.json"
         event = body.decode() if isinstance(body, bytes) else str(body or "{}")
         try:
             done = subprocess.run(
                 [
-                    sys.executable,
-                    "-m",
-                    "factory_bench.lambda_runtime",
+                    *runtime,
                     "--task-root",
                     str(rootfs / task_root.lstrip("/")),
                     "--handler",
@@ -185,7 +320,8 @@ def run_handler(backend: Any, fn: Any, body: Any, response_headers: Any) -> byte
                 timeout=timeout + 5,
                 check=False,
             )
-            log = f"START RequestId: {request_id} Version: {version}\n{done.stdout}{done.stderr}"
+            log = (f"START RequestId: {request_id} Version: {version}\n{note}"
+                   f"{done.stdout}{done.stderr}")
             outcome = (
                 json.loads(result_path.read_text())
                 if result_path.exists()

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,29 +38,22 @@ def test_only_digest_pinned_loopback_images_are_run(uri: str, expected: object) 
     assert bench_image(uri) == expected
 
 
-@pytest.fixture(scope="module")
-def hello_stats_image(
-    bench: Bench,
-    registry: BenchRegistry,
-    buildah: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> str:
-    """hello-stats built from its bench Dockerfile and pushed by the ecr-push code path."""
+def push_image(bench: Bench, registry: BenchRegistry, context: Path, tmp: Path) -> str:
+    """Build ``context``'s Dockerfile.bench and push it by the ecr-push code path: its image URI."""
+    tmp.mkdir(parents=True, exist_ok=True)
     mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("hello-stats-push")
-    capsys = _NullCapture()
     try:
         run = run_push(
             mp,
-            capsys,
+            _NullCapture(),
             tmp,
             bench=bench,
             registry_url=registry.url,
-            workspace=HELLO_STATS,
+            workspace=context,
             inputs={
-                "repository": unique("hello-stats"),
-                "context": str(HELLO_STATS),
-                "dockerfile": str(HELLO_STATS / "Dockerfile.bench"),
+                "repository": unique(context.name),
+                "context": str(context),
+                "dockerfile": str(context / "Dockerfile.bench"),
                 "create-repository": "true",
                 "fail-on-severity": "none",
             },
@@ -65,10 +64,26 @@ def hello_stats_image(
     return run.outputs["image-uri"]
 
 
+@pytest.fixture(scope="module")
+def hello_stats_image(
+    bench: Bench,
+    registry: BenchRegistry,
+    buildah: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> str:
+    """hello-stats built from its bench Dockerfile and pushed by the ecr-push code path, with
+    its runtime library vendored (the example links it; `factory init` copies it)."""
+    tmp = tmp_path_factory.mktemp("hello-stats-push")
+    context = tmp / "hello-stats"
+    shutil.copytree(HELLO_STATS, context, symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", ".venv", "*.pyc"))
+    return push_image(bench, registry, context, tmp / "push")
+
+
 class _NullCapture:
     """Stands in for pytest's capsys in a module-scoped fixture (output is not inspected)."""
 
-    def readouterr(self) -> object:
+    def readouterr(self) -> Any:
         return type("Captured", (), {"out": "", "err": ""})()
 
 
@@ -134,3 +149,109 @@ def test_handler_exception_is_a_function_error(bench: Bench, hello_stats_image: 
     assert reply.get("FunctionError") == "Unhandled"
     error = json.loads(reply["Payload"].read())
     assert set(error) == {"errorMessage", "errorType", "stackTrace"}
+
+
+# -- the image's Python and requirements, not the bench's --------------------------------------
+
+PROBE_HANDLER = """import importlib.util, sys
+import tinylib
+
+def handler(event, context):
+    seen = [m for m in ("factory_bench", "moto", "boto3", "action_scripts", "hoopstat_runtime")
+            if importlib.util.find_spec(m)]
+    return {"python": list(sys.version_info[:2]), "tinylib": tinylib.VALUE, "suite": seen}
+"""
+
+
+def tiny_wheel(directory: Path, value: str) -> str:
+    """A pure-Python wheel ``tinylib`` (built here: no package index, no build backend)."""
+    files = {
+        "tinylib/__init__.py": f"VALUE = {value!r}\n",
+        "tinylib-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: tinylib\nVersion: 1.0\n",
+        "tinylib-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+                                       "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    def digest(text: str) -> str:
+        raw = hashlib.sha256(text.encode()).digest()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    record = [f"{name},sha256={digest(text)},{len(text.encode())}" for name, text in files.items()]
+    files["tinylib-1.0.dist-info/RECORD"] = "\n".join([*record, "tinylib-1.0.dist-info/RECORD,,"])
+    name = "tinylib-1.0-py3-none-any.whl"
+    directory.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(directory / name, "w") as wheel:
+        for path, text in files.items():
+            wheel.writestr(path, text)
+    return name
+
+
+def probe_app(root: Path, *, labels: str, requirement: str) -> Path:
+    """An app whose bench image carries ``labels`` and a requirements file naming
+    ``requirement`` (relative to /tmp/build, beside libs/)."""
+    root.mkdir(parents=True)
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "handler.py").write_text(PROBE_HANDLER)
+    (root / "requirements.txt").write_text(f"{requirement}\n")
+    tiny_wheel(root / "libs", "from-the-image")
+    (root / "Dockerfile.bench").write_text(
+        "FROM scratch\n"
+        f"LABEL dev.hoopstat.bench-only=\"true\" {labels}\n"
+        "ENV LAMBDA_TASK_ROOT=/var/task\n"
+        "COPY requirements.txt /tmp/build/\n"
+        "COPY libs/ /tmp/build/libs/\n"
+        "COPY app/ /var/task/app/\n"
+        'CMD ["app.handler.handler"]\n')
+    return root
+
+
+def invoke(bench: Bench, image_uri: str) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(reply, payload, log lines) of one invoke of a new function on ``image_uri``."""
+    name = make_function(bench, image_uri, {})
+    reply = bench.admin_client("lambda").invoke(FunctionName=name, Payload=b"{}")
+    payload = json.loads(reply["Payload"].read())
+    logs = bench.admin_client("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")
+    return reply, payload, [e["message"] for e in logs["events"]]
+
+
+REQUIRE_WHEEL = "./libs/tinylib-1.0-py3-none-any.whl"
+IMAGE_LABELS = ('dev.hoopstat.bench-python="3.12" '
+                'dev.hoopstat.bench-requirements="/tmp/build/requirements.txt"')
+
+
+def test_handler_runs_on_the_image_python_with_only_the_image_requirements(
+        bench: Bench, registry: BenchRegistry, buildah: str, tmp_path: Path) -> None:
+    """The handler runs on the Python the image names (3.12, not the bench's 3.11) with the
+    image's requirements installed, and can import none of the bench's packages (moto, boto3,
+    the suite's own)."""
+    app = probe_app(tmp_path / "probe-app", labels=IMAGE_LABELS, requirement=REQUIRE_WHEEL)
+    reply, payload, _ = invoke(bench, push_image(bench, registry, app, tmp_path / "push"))
+    assert "FunctionError" not in reply, payload
+    assert payload == {"python": [3, 12], "tinylib": "from-the-image", "suite": []}
+
+
+def test_a_requirement_that_cannot_install_fails_the_invoke_naming_the_file(
+        bench: Bench, registry: BenchRegistry, buildah: str, tmp_path: Path) -> None:
+    """A requirements file naming a lib the image lacks fails the invoke (as it would fail the
+    real image's build), with the file and pip's reason, and the handler never runs."""
+    app = probe_app(tmp_path / "broken-app", labels=IMAGE_LABELS,
+                    requirement="./libs/hoopstat-missing")
+    reply, payload, logs = invoke(bench, push_image(bench, registry, app, tmp_path / "push"))
+    assert reply.get("FunctionError") == "Unhandled"
+    assert payload["errorType"] == "Runtime.BenchImageSetup"
+    assert "/tmp/build/requirements.txt" in payload["errorMessage"]
+    assert "hoopstat-missing" in payload["errorMessage"]
+    assert any("could not be installed" in line for line in logs)
+
+
+def test_an_image_naming_no_python_runs_on_the_bench_and_its_log_says_so(
+        bench: Bench, registry: BenchRegistry, buildah: str, tmp_path: Path) -> None:
+    """Without the bench-python label the handler runs on the bench's own Python and packages,
+    and the function's log says so instead of passing for the image."""
+    app = probe_app(tmp_path / "legacy-app", labels="", requirement=REQUIRE_WHEEL)
+    (app / "app" / "handler.py").write_text(PROBE_HANDLER.replace("import tinylib\n", "")
+                                            .replace('tinylib.VALUE', '"absent"'))
+    reply, payload, logs = invoke(bench, push_image(bench, registry, app, tmp_path / "push"))
+    assert "FunctionError" not in reply, payload
+    assert payload["python"] == [3, 11] and "moto" in payload["suite"]
+    assert any("has no dev.hoopstat.bench-python label" in line for line in logs)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,7 +93,8 @@ def test_local_secrets_file_refused_inside_lambda(deployed: Deployed, tmp_path: 
 
 
 def test_bench_dockerfile_builds_offline(tmp_path: Path) -> None:
-    """Dockerfile.bench builds with buildah and no network, with the Lambda image's layout."""
+    """Dockerfile.bench builds with buildah and no network, with the Lambda image's CMD and
+    the label naming the base image's Python."""
     buildah = shutil.which("buildah")
     if buildah is None:
         pytest.skip("buildah is not installed (apt-get install buildah)")
@@ -109,3 +111,7 @@ def test_bench_dockerfile_builds_offline(tmp_path: Path) -> None:
     config = json.loads(inspected.stdout)["OCIv1"]["config"]
     assert config["Cmd"] == ["app.handler.handler"]
     assert config["Labels"]["dev.hoopstat.bench-only"] == "true"
+    # The bench runs the handler on the Python this label names: the real base image's.
+    base = re.search(r"lambda/python:(\d+\.\d+)", (APP_DIR / "Dockerfile").read_text())
+    assert base is not None
+    assert config["Labels"]["dev.hoopstat.bench-python"] == base[1]
