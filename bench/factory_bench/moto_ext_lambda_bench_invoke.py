@@ -123,7 +123,9 @@ REQUIREMENTS_LABEL = "dev.hoopstat.bench-requirements"
 RUNTIME_SCRIPT = Path(__file__).resolve().parent / "lambda_runtime.py"
 SETUP_PYTHON_STUB = (Path(__file__).resolve().parent / "stubs" / "actions" / "setup-python"
                      / "fake_setup_python.py")
+KEEP_ENTRIES = 6  # installs of image requirements kept in the cache (most recently used)
 _interpreters: dict[str, str] = {}
+_digests: dict[tuple[str, Path], str] = {}
 
 
 class ImageSetupError(RuntimeError):
@@ -154,7 +156,12 @@ def image_python(requested: str) -> str:
 
 
 def _tree_digest(python: str, directory: Path) -> str:
-    """The install's cache key: the interpreter and every file beside the requirements file."""
+    """The install's cache key: the interpreter and every file beside the requirements file
+    (computed once per unpacked image: an image's files never change)."""
+    with _cache_lock:
+        known = _digests.get((python, directory))
+    if known:
+        return known
     digest = hashlib.sha256(python.encode() + b"\0")
     version = subprocess.run([python, "-I", "-c", "import sys; print(sys.version)"],
                              capture_output=True, text=True, timeout=30, check=True).stdout
@@ -163,7 +170,9 @@ def _tree_digest(python: str, directory: Path) -> str:
         digest.update(str(path.relative_to(directory)).encode() + b"\0")
         digest.update((os.readlink(path).encode() if path.is_symlink() else path.read_bytes())
                       + b"\0")
-    return digest.hexdigest()[:24]
+    with _cache_lock:
+        _digests[(python, directory)] = digest.hexdigest()[:24]
+        return _digests[(python, directory)]
 
 
 @contextlib.contextmanager
@@ -189,6 +198,7 @@ def image_dependencies(python: str, rootfs: Path, requirements: str) -> Path:
     target = root / _tree_digest(python, file.parent)
     with _locked(root / f"{target.name}.lock"):
         if (target / ".ready").exists():
+            (target / ".ready").touch()  # recently used: kept by prune()
             return target
         shutil.rmtree(target, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{target.name}-", dir=root))
@@ -204,7 +214,28 @@ def image_dependencies(python: str, rootfs: Path, requirements: str) -> Path:
                 f"{python} -m pip, as the real image's pip install would fail: {tail}")
         (staging / ".ready").write_text(f"{inside}\n")
         staging.rename(target)
+    prune(root, keep=target)
     return target
+
+
+def prune(root: Path, *, keep: Path, entries: int = KEEP_ENTRIES,
+          min_age_seconds: float = 3600) -> list[Path]:
+    """Remove install directories beyond the ``entries`` most recently used (each ~50 MB for
+    hello-stats), if unused for ``min_age_seconds``: an in-progress install or an entry a
+    handler may be running from is never that old. Returns what was removed."""
+    def used(path: Path) -> float:
+        ready = path / ".ready"
+        return (ready if ready.exists() else path).stat().st_mtime
+
+    directories = sorted((p for p in root.iterdir() if p.is_dir() and p != keep),
+                         key=used, reverse=True)
+    now, removed = time.time(), []
+    for stale in directories[max(entries - 1, 0):]:
+        if now - used(stale) >= min_age_seconds:
+            shutil.rmtree(stale, ignore_errors=True)
+            Path(f"{stale}.lock").unlink(missing_ok=True)
+            removed.append(stale)
+    return removed
 
 
 def _image_env(config: dict[str, Any]) -> dict[str, str]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from factory_bench.moto_ext_lambda_bench_invoke import bench_image
+from factory_bench.local_run import COPY_IGNORE
+from factory_bench.moto_ext_lambda_bench_invoke import bench_image, prune
 from factory_bench.stack import Bench
 from factory_bench.testing import BenchRegistry
 from tests.helpers import SUITE_DIR
@@ -76,7 +79,7 @@ def hello_stats_image(
     tmp = tmp_path_factory.mktemp("hello-stats-push")
     context = tmp / "hello-stats"
     shutil.copytree(HELLO_STATS, context, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", ".venv", "*.pyc"))
+                    ignore=shutil.ignore_patterns(*COPY_IGNORE))
     return push_image(bench, registry, context, tmp / "push")
 
 
@@ -181,7 +184,8 @@ def tiny_wheel(directory: Path, value: str) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(directory / name, "w") as wheel:
         for path, text in files.items():
-            wheel.writestr(path, text)
+            # A fixed date: the same wheel bytes every run, so the hook's install is reused.
+            wheel.writestr(zipfile.ZipInfo(path, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return name
 
 
@@ -255,3 +259,22 @@ def test_an_image_naming_no_python_runs_on_the_bench_and_its_log_says_so(
     assert "FunctionError" not in reply, payload
     assert payload["python"] == [3, 11] and "moto" in payload["suite"]
     assert any("has no dev.hoopstat.bench-python label" in line for line in logs)
+
+
+def test_prune_keeps_the_recently_used_installs_and_any_young_one(tmp_path: Path) -> None:
+    """Installs beyond the most recently used are removed with their lock files, but never the
+    one just made nor one used within the age limit (a handler may be running from it)."""
+    now = time.time()
+    ages = {"just-made": 7300, "young-1": 10, "young-2": 20, "old-1": 7200, "old-2": 7250}
+    for name, age in ages.items():
+        entry = tmp_path / name
+        (entry / "pkg").mkdir(parents=True)
+        (entry / ".ready").write_text("x")
+        Path(f"{entry}.lock").write_text("")
+        os.utime(entry / ".ready", (now - age, now - age))
+    removed = prune(tmp_path, keep=tmp_path / "just-made", entries=2, min_age_seconds=3600)
+    # By count: just-made and the most recently used other (young-1); young-2 by its age.
+    assert sorted(p.name for p in removed) == ["old-1", "old-2"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
+        "just-made", "young-1", "young-2"]
+    assert not (tmp_path / "old-1.lock").exists() and (tmp_path / "young-2.lock").exists()
