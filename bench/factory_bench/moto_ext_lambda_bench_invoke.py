@@ -62,7 +62,21 @@ from typing import Any
 
 _cache_lock = threading.Lock()
 _rootfs: dict[str, Path] = {}
-_cache_dir = Path(tempfile.mkdtemp(prefix="hoopstat-bench-images-"))
+
+
+def _images_dir() -> Path:
+    """Where images are unpacked: the bench's own directory (removed when the bench stops), or a
+    temporary one for a server started without it."""
+    named = os.environ.get("HOOPSTAT_BENCH_IMAGES_DIR")
+    if named:
+        return Path(named)
+    global _fallback_images_dir  # noqa: PLW0603 - made once, on first use
+    if _fallback_images_dir is None:
+        _fallback_images_dir = Path(tempfile.mkdtemp(prefix="hoopstat-bench-images-"))
+    return _fallback_images_dir
+
+
+_fallback_images_dir: Path | None = None
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MANIFEST_TYPES = ", ".join(
@@ -108,7 +122,7 @@ def unpack_image(host: str, repository: str, digest: str, auth: str) -> tuple[Pa
     config = json.loads(_get(f"{base}/blobs/{manifest['config']['digest']}", auth))
     with _cache_lock:
         if digest not in _rootfs:
-            root = _cache_dir / digest.replace(":", "-")
+            root = _images_dir() / digest.replace(":", "-")
             root.mkdir(parents=True, exist_ok=True)
             for layer in manifest["layers"]:
                 blob = _get(f"{base}/blobs/{layer['digest']}", auth)

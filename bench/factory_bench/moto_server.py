@@ -131,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ISSUER=URL",
         help="trust tokens from ISSUER signed by a key at URL (repeatable)",
     )
+    parser.add_argument("--images-dir", type=Path, default=None,
+                        help="unpack images for the local invoke hook here (default: a temp dir)")
     args = parser.parse_args(argv)
+    if args.images_dir:
+        os.environ["HOOPSTAT_BENCH_IMAGES_DIR"] = str(args.images_dir)
     sources = dict(item.split("=", 1) for item in args.jwks)
     sources = {k.rstrip("/"): v for k, v in sources.items()}
     install_extensions(sources)

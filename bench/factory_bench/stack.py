@@ -111,6 +111,8 @@ class Bench:
                     "factory_bench.moto_server",
                     "--jwks",
                     f"{GITHUB_ISSUER}={issuer.info['jwks_url']}",
+                    "--images-dir",
+                    str(self.images_dir),
                 ],
                 log_dir=logs,
             )
@@ -137,10 +139,16 @@ class Bench:
             log_dir=logs,
         )
 
+    @property
+    def images_dir(self) -> Path:
+        """Where moto's invoke hook unpacks images: removed when the bench stops."""
+        return self.workdir / "images"
+
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
             service.stop()
         self.services.clear()
+        shutil.rmtree(self.images_dir, ignore_errors=True)
 
     def __enter__(self) -> Bench:
         return self.start()

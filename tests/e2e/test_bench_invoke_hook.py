@@ -278,3 +278,17 @@ def test_prune_keeps_the_recently_used_installs_and_any_young_one(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
         "just-made", "young-1", "young-2"]
     assert not (tmp_path / "old-1.lock").exists() and (tmp_path / "young-2.lock").exists()
+
+
+def test_unpacked_images_stay_in_the_bench_and_go_with_it(bench: Bench, hello_stats_image: str,
+                                                          tmp_path: Path) -> None:
+    """The hook unpacks an invoked image under the bench's own directory (not the machine's
+    /tmp, where every moto start used to leave one), and a stopped bench removes it."""
+    bench.admin_client("lambda").invoke(FunctionName=make_function(bench, hello_stats_image, {}),
+                                        Payload=b"{}")
+    digest = hello_stats_image.split("@", 1)[1].replace(":", "-")
+    assert (bench.images_dir / digest / "var" / "task" / "app").is_dir()
+    other = Bench(tmp_path / "bench")
+    with other:
+        (other.images_dir / "sha256-x").mkdir(parents=True)
+    assert not other.images_dir.exists()
