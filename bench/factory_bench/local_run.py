@@ -462,7 +462,12 @@ class Pipeline:
             self.notes.append(f"vendored the suite's libs/hoopstat-runtime into the app's "
                               f"{vendor_runtime.VENDOR_DIR}, as factory init does")
         if (repo / "Dockerfile.bench").exists():
-            # Offline, the app's real base image cannot be pulled: build its bench stand-in.
+            # Offline, the app's real base image cannot be pulled: build its bench stand-in,
+            # whose handler runs on the Python it names: the real base image's, or refused.
+            mismatch = bench_python_mismatch(_read(repo / "Dockerfile"),
+                                             _read(repo / "Dockerfile.bench"))
+            if mismatch:
+                raise LocalRunError(mismatch)
             shutil.copy2(repo / "Dockerfile.bench", repo / "Dockerfile")
             self.notes.append("built Dockerfile.bench as the Dockerfile (offline stand-in image)")
         act.init_app_repo(repo, repository=self.repository)
@@ -621,6 +626,27 @@ class Pipeline:
             return any(f"Version: {version}" in e["message"] for e in events
                        if e["message"].startswith("START RequestId:"))
         return False
+
+
+# -- the bench image's Python ---------------------------------------------------------------------
+
+# The final stage's base: AWS's Lambda Python images and the python images, e.g.
+# public.ecr.aws/lambda/python:3.12, python:3.12-slim.
+BASE_PYTHON = re.compile(r"^FROM\s+(?:--\S+\s+)*\S*?(?:lambda/)?python:(\d+\.\d+)", re.M | re.I)
+BENCH_PYTHON = re.compile(r"dev\.hoopstat\.bench-python=\"?(\d+\.\d+)")
+
+
+def bench_python_mismatch(dockerfile: str, bench_file: str) -> str:
+    """Why Dockerfile.bench's Python label disagrees with Dockerfile's base image ('' if it
+    agrees, or either says nothing the bench can read: the invoke hook's log says so then)."""
+    bases = [m[1] for m in BASE_PYTHON.finditer(dockerfile)]
+    named = BENCH_PYTHON.search(bench_file)
+    if not bases or named is None or bases[-1] == named[1]:
+        return ""
+    return (f"Dockerfile.bench names Python {named[1]} (dev.hoopstat.bench-python) but "
+            f"Dockerfile's base image runs Python {bases[-1]}: the rehearsal would run the "
+            f"handler on a Python Lambda will not. Set the label to \"{bases[-1]}\" in "
+            "Dockerfile.bench.")
 
 
 # -- changes a push carries ---------------------------------------------------------------------

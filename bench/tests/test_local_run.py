@@ -366,3 +366,31 @@ def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(tmp_path:
     assert run.failure_reason == "smoke-test-failed", run.log[-4000:]
     assert "No module named 'yaml'" in run.log
     assert run.after.alias_version == run.before.alias_version  # live never moved
+
+
+@pytest.mark.parametrize(("dockerfile", "label", "refused"), [
+    ("FROM public.ecr.aws/lambda/python:3.12\n", "3.12", False),
+    ("FROM public.ecr.aws/lambda/python:3.13\n", "3.12", True),
+    ("FROM python:3.11-slim AS build\nFROM public.ecr.aws/lambda/python:3.13\n", "3.13", False),
+    ("FROM --platform=linux/amd64 python:3.11-slim\n", "3.12", True),
+    ("FROM ghcr.io/acme/custom-base:1\n", "3.12", False),  # unreadable: the hook's log says so
+])
+def test_a_bench_python_label_other_than_the_base_images_is_refused(
+        tmp_path: Path, dockerfile: str, label: str, refused: bool) -> None:
+    """Rendering refuses a Dockerfile.bench whose Python label differs from the final stage of
+    Dockerfile (the rehearsal would run the handler on a Python Lambda will not), naming both
+    versions and the fix; a matching or unreadable base passes."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "Dockerfile").write_text(dockerfile)
+    (app / "Dockerfile.bench").write_text(
+        f'FROM scratch\nLABEL dev.hoopstat.bench-python="{label}"\n')
+    message = local_run.bench_python_mismatch(dockerfile, (app / "Dockerfile.bench").read_text())
+    assert bool(message) is refused
+    if refused:
+        assert f"names Python {label}" in message and 'Set the label to "' in message
+        pipeline = local_run.Pipeline.__new__(local_run.Pipeline)
+        pipeline.app_dir, pipeline.workdir, pipeline.notes = app, tmp_path / "work", []
+        with pytest.raises(local_run.LocalRunError, match=r"dev\.hoopstat\.bench-python"):
+            pipeline.render()
+        assert (tmp_path / "work" / "app" / "Dockerfile").read_text() == dockerfile  # not built
