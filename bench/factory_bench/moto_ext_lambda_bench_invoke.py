@@ -21,7 +21,9 @@ The bench image carries no interpreter, so the hook stands in for the real image
 - ``dev.hoopstat.bench-python`` (``3.12``: the real base image's Python): the handler runs on a
   base interpreter of that version found on this machine, isolated (``-I -S``: no site-packages,
   no environment variables of Python's, no script directory), so it imports only the standard
-  library, the task root and what the image declares, never the suite's packages;
+  library, the task root and what the image declares, never the suite's packages (stricter than
+  Lambda on one point: AWS's base image also carries a boto3 of its own, which the bench does
+  not, so an image must declare the boto3 it imports, as AWS advises anyway);
 - ``dev.hoopstat.bench-requirements`` (a requirements file inside the image, e.g.
   ``/tmp/build/requirements.txt`` beside the ``libs/`` it names): installed with that Python's
   pip, from the package index, into a directory put on the path after the task root, as the real
