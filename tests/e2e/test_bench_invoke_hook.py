@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -15,7 +16,13 @@ from typing import Any
 import pytest
 
 from factory_bench.local_run import COPY_IGNORE
-from factory_bench.moto_ext_lambda_bench_invoke import bench_image, prune
+from factory_bench.moto_ext_lambda_bench_invoke import (
+    ImageSetupError,
+    bench_image,
+    image_dependencies,
+    image_python,
+    prune,
+)
 from factory_bench.stack import Bench
 from factory_bench.testing import BenchRegistry
 from tests.helpers import SUITE_DIR
@@ -292,3 +299,27 @@ def test_unpacked_images_stay_in_the_bench_and_go_with_it(bench: Bench, hello_st
     with other:
         (other.images_dir / "sha256-x").mkdir(parents=True)
     assert not other.images_dir.exists()
+
+
+@pytest.mark.parametrize("label", ["3.x", "python3.12", "3.12; rm -rf /"])
+def test_a_python_label_the_bench_cannot_read_is_refused_naming_it(label: str) -> None:
+    """A bench-python label that is not 3.X or 3.X.Y fails the image's setup, naming the label
+    and the value, before anything runs."""
+    with pytest.raises(ImageSetupError) as refused:
+        image_python(label)
+    assert f"dev.hoopstat.bench-python={label!r}" in str(refused.value)
+
+
+@pytest.mark.parametrize("requirements", ["/../../etc/hostname", "/tmp/build/escape.txt",
+                                          "/tmp/build/absent.txt"])
+def test_a_requirements_label_outside_the_image_is_refused(tmp_path: Path,
+                                                           requirements: str) -> None:
+    """A requirements label naming a path that climbs out of the image, a symlink leaving it, or
+    no file at all is refused, naming the label and the fix; pip never runs."""
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "tmp" / "build").mkdir(parents=True)
+    (rootfs / "tmp" / "build" / "escape.txt").symlink_to("/etc/hostname")
+    with pytest.raises(ImageSetupError) as refused:
+        image_dependencies(sys.executable, rootfs, requirements)
+    assert "dev.hoopstat.bench-requirements" in str(refused.value)
+    assert "the image has no such file" in str(refused.value)
