@@ -26,7 +26,10 @@ first import; an environment restored from a cache and then synced exactly (`uv 
 not enough to reach 60 s, so it was not built. After the invoke hook change (the handler runs on
 the image's Python 3.12 with the image's requirements, commit 5b64b93): 106.1 s (the first
 rehearsal installs hello-stats' requirements once, ~10 s with pip, then kept per content) and
-82.2 s (load ~1; named steps 67.6 s; the deploy step +0.3-0.5 s).
+82.2 s (load ~1; named steps 67.6 s; the deploy step +0.3-0.5 s). At commit 30c85b9 (load
+1.4-1.5, requirements already kept): **78.6 s and 73.8 s; named steps 65.0 s and 60.6 s**.
+Rehearsal 2: act runs 21.9 / 12.9 / 15.3 / 2.6 / 16.1; tests 6.1-6.6, install 2.2-2.8 (4.2
+first), OIDC 0.8-0.9 (6.2 first), build 0.8-1.5, deploy 0.9-1.8; Terraform 11.0 alongside.
 
 Previous, 2026-12-02 session 2: `./dev local-run` in a fresh clone of f8cab6d right after its
 `CI=true bash .ci/run` (814 passed; 2.3 GB of pytest dirs left in /tmp): **89.7 s**, first merge
