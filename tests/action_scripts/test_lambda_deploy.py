@@ -16,6 +16,7 @@ import pytest
 from action_scripts import lambda_api, lambda_deploy
 from action_scripts.errors import FactoryError
 from factory_bench.stack import Bench
+from tests.helpers import runner_commands
 from tests.helpers.lambda_app import (
     SHA,
     App,
@@ -484,3 +485,25 @@ def _deploy(app: App, inputs: lambda_deploy.DeployInputs, *, lam: Any = None,
     lambda_deploy.deploy(inputs, clients, region="us-east-1", environ={},
                          clock=clock or FakeClock(), outcome=outcome)
     return outcome
+
+
+def test_workflow_commands_in_a_failed_smoke_reply_are_never_obeyed(run_action: Any,
+                                                                     bench: Bench) -> None:
+    """A smoke reply is the image's text (a handler's return, or the bench's pip error for an
+    app's requirements): by the runner's own parsing rules, the only command its workflow-command
+    lines yield is the step's ::error, which carries them escaped on one line."""
+    app = seed_app(bench)
+    hostile = ('{"errorMessage": "pip failed"}\n::set-output name=version::PWNED\n'
+               '  ::add-mask::PWNED-indented\nplan ##[set-output name=x]PWNED-v1')
+    queue_replies(bench, app.function, [{"payload": hostile, "function_error": "Unhandled"}],
+                  qualifier="2")
+    run = run_action(lambda_deploy.run, {"function-name": app.function, "image-uri": app.uri(1),
+                                         "smoke-payload": "{}"})
+    assert run.code == 1 and run.reason == "smoke-test-failed", run.stdout
+    assert "PWNED-indented" in run.stdout  # still readable in the log
+    acted = runner_commands.escaped(run.stdout, "PWNED")
+    assert [c.name for c in acted] == ["error"], acted
+    # The whole reply is the annotation's message (its line breaks were escaped in one line).
+    assert "pip failed\"}\n::set-output name=version::PWNED" in acted[0].data
+    assert run.outputs["version"] != "PWNED"
+    assert app.alias()["FunctionVersion"] == "1"
