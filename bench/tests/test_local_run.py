@@ -376,10 +376,12 @@ def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(tmp_path:
     ("FROM ghcr.io/acme/custom-base:1\n", "3.12", False),  # unreadable: the hook's log says so
 ])
 def test_a_bench_python_label_other_than_the_base_images_is_refused(
-        tmp_path: Path, dockerfile: str, label: str, refused: bool) -> None:
-    """Rendering refuses a Dockerfile.bench whose Python label differs from the final stage of
-    Dockerfile (the rehearsal would run the handler on a Python Lambda will not), naming both
-    versions and the fix; a matching or unreadable base passes."""
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], dockerfile: str, label: str,
+        refused: bool) -> None:
+    """`factory local-run` refuses, before anything starts, a Dockerfile.bench whose Python
+    label differs from the final stage of Dockerfile (the rehearsal would run the handler on a
+    Python Lambda will not), naming both versions and the fix; a matching or unreadable base
+    passes."""
     app = tmp_path / "app"
     app.mkdir()
     (app / "Dockerfile").write_text(dockerfile)
@@ -389,8 +391,7 @@ def test_a_bench_python_label_other_than_the_base_images_is_refused(
     assert bool(message) is refused
     if refused:
         assert f"names Python {label}" in message and 'Set the label to "' in message
-        pipeline = local_run.Pipeline.__new__(local_run.Pipeline)
-        pipeline.app_dir, pipeline.workdir, pipeline.notes = app, tmp_path / "work", []
-        with pytest.raises(local_run.LocalRunError, match=r"dev\.hoopstat\.bench-python"):
-            pipeline.render()
-        assert (tmp_path / "work" / "app" / "Dockerfile").read_text() == dockerfile  # not built
+        # Refused with the app's other problems, before the bench or Terraform starts.
+        assert local_run.main(["--app", str(app), "--workdir", str(tmp_path / "work")]) == 1
+        assert "dev.hoopstat.bench-python" in capsys.readouterr().err
+        assert not (tmp_path / "work").exists()
