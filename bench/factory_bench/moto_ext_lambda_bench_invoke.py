@@ -141,6 +141,7 @@ SETUP_PYTHON_STUB = (Path(__file__).resolve().parent / "stubs" / "actions" / "se
                      / "fake_setup_python.py")
 KEEP_ENTRIES = 6  # installs of image requirements kept in the cache (most recently used)
 _interpreters: dict[str, str] = {}
+_versions: dict[str, str] = {}  # interpreter path -> the 3.X.Y find_interpreter probed
 _digests: dict[tuple[str, Path], str] = {}
 
 
@@ -164,7 +165,8 @@ def image_python(requested: str) -> str:
             finder = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(finder)
             try:
-                _interpreters[requested] = finder.find_interpreter(requested)[1]
+                version, path = finder.find_interpreter(requested)
+                _interpreters[requested], _versions[path] = path, version
             except finder.SetupError as exc:
                 raise ImageSetupError(
                     f"{PYTHON_LABEL}={requested!r}: {exc.title}. {exc}") from exc
@@ -178,10 +180,8 @@ def _tree_digest(python: str, directory: Path) -> str:
         known = _digests.get((python, directory))
     if known:
         return known
-    digest = hashlib.sha256(python.encode() + b"\0")
-    version = subprocess.run([python, "-I", "-c", "import sys; print(sys.version)"],
-                             capture_output=True, text=True, timeout=30, check=True).stdout
-    digest.update(version.encode() + b"\0")
+    # The interpreter's path and the version the finder probed (3.X.Y).
+    digest = hashlib.sha256(f"{python}\0{_versions.get(python, '')}\0".encode())
     for path in sorted(p for p in directory.rglob("*") if p.is_file() or p.is_symlink()):
         digest.update(str(path.relative_to(directory)).encode() + b"\0")
         digest.update((os.readlink(path).encode() if path.is_symlink() else path.read_bytes())

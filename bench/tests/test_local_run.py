@@ -332,7 +332,8 @@ def test_rehearsal_terraform_root_validates(tmp_path: Path) -> None:
 
 @pytest.mark.act
 @pytest.mark.slow
-def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(tmp_path: Path) -> None:
+def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A scaffolded app whose handler imports PyYAML, which only its test tools bring (moto
     needs it) and its image never installs, passes CI but its deploy's smoke test fails on the
     image's own Python and requirements, as in Lambda, and production stays untouched (the
@@ -354,11 +355,9 @@ def test_a_dependency_only_the_tests_bring_fails_the_deploy_smoke_test(tmp_path:
     source = source.replace("obs = Observability()\n",
                             'obs = Observability()\nSOURCES = yaml.safe_load("[nba-api]")\n')
     handler.write_text(source)
-    env_before = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_")}
-    try:
-        done = local_run.rehearse(app, tmp_path / "work", suite_root=SUITE_DIR, keep=False)
-    finally:
-        os.environ.update(env_before)
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    done = local_run.rehearse(app, tmp_path / "work", suite_root=SUITE_DIR, keep=False)
     assert done.code != 0 and done.pipeline is not None
     (run,) = done.pipeline.runs  # the first row failed: the rest never ran
     assert run.name == "deploy on merge" and not run.verdict
